@@ -1,0 +1,44 @@
+"""coprod_map: the Streamlit app. Run with ``streamlit run app.py``.
+
+This file only sets up the page and the navigation; every page lives in ``pages/``.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title="coprod_map", page_icon=":material/hub:", layout="wide")
+
+SECTIONS = {
+    "Your project": [
+        ("pages/home.py", "Projects", ":material/home:"),
+        ("pages/settings.py", "Project settings", ":material/tune:"),
+    ],
+    "Map": [
+        ("pages/stakeholders.py", "Stakeholders and ties", ":material/groups:"),
+        ("pages/import_export.py", "Import and export", ":material/upload_file:"),
+    ],
+    "Understand": [
+        ("pages/representation.py", "Who is involved", ":material/balance:"),
+        ("pages/network.py", "Relationships", ":material/hub:"),
+    ],
+    "Co-production record": [
+        ("pages/record.py", "Decisions and record", ":material/history_edu:"),
+        ("pages/report.py", "Share a report", ":material/summarize:"),
+    ],
+    "About": [
+        ("pages/about.py", "About co-production", ":material/info:"),
+    ],
+}
+
+navigation = {
+    section: [
+        st.Page(path, title=title, icon=icon, default=(path == "pages/home.py"))
+        for path, title, icon in pages
+        if (HERE / path).exists()
+    ]
+    for section, pages in SECTIONS.items()
+}
+st.navigation({s: p for s, p in navigation.items() if p}).run()

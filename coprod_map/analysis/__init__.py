@@ -1,0 +1,1 @@
+"""Analysis: pure functions from project tables and graphs to result tables."""

@@ -1,0 +1,451 @@
+"""The participation map: tables, coded values, and the NetworkX graph they convert to.
+
+A project is five tables held as pandas DataFrames plus its settings:
+
+- ``stakeholders``: one row per person, group, organisation or community asset. Core columns are
+  listed in ``STAKEHOLDER_COLUMNS``; every other column is a project-defined representation
+  attribute (age band, gender, area ...) holding a category as text.
+- ``relationships``: ties between stakeholders (``source`` -> ``target``).
+- ``activities``: workshops, meetings, surveys ... each in a review cycle.
+- ``participation``: who took part in which activity.
+- ``reference``: the reference population (who is affected), per attribute and category.
+
+Conventions every module relies on:
+
+- Ids and all text are Python ``str``; a blank is ``""``, never NaN. ``007`` stays ``007``.
+- Multi-valued fields (``LIST_COLUMNS``) hold Python lists of str in memory and are written as
+  ``a|b|c`` in files and in the database (Kumu's convention).
+- Whole numbers that may be blank use pandas' nullable ``Int64``; decimals ``Float64``.
+- Dates are ISO ``YYYY-MM-DD`` text (or ``""``), so every format round-trips them exactly.
+- Attribute categories ``"not recorded"`` and ``"prefer not to say"`` are kept distinct from ``""``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+__all__ = [
+    "ACTIVITY_COLUMNS",
+    "AFFECTED_LEVELS",
+    "BASES",
+    "DIRECTIONS",
+    "EXPERIENCES",
+    "INVOLVEMENT_LEVELS",
+    "KINDS",
+    "LIST_COLUMNS",
+    "NOT_RECORDED",
+    "PARTICIPATION_COLUMNS",
+    "PREFER_NOT_TO_SAY",
+    "Project",
+    "ProjectSettings",
+    "REFERENCE_COLUMNS",
+    "RELATIONSHIP_COLUMNS",
+    "STAKEHOLDER_COLUMNS",
+    "TABLES",
+    "attribute_columns",
+    "empty_frame",
+    "empty_project",
+    "from_graph",
+    "join_list",
+    "label_for",
+    "normalise_code",
+    "normalise_frame",
+    "split_list",
+    "to_graph",
+]
+
+# --- coded values: code -> words users see -------------------------------------------------
+
+KINDS: dict[str, str] = {
+    "person": "Person",
+    "group": "Group",
+    "organisation": "Organisation",
+    "community_asset": "Community asset",
+}
+
+EXPERIENCES: dict[str, str] = {
+    "lived": "Lived experience",
+    "trained": "Trained (learned through training or study)",
+    "professional": "Professional experience",
+    "personal": "Personal experience (family, friends, community)",
+}
+
+#: The involvement ladder, lowest rung first. Order matters: analysis compares rungs.
+INVOLVEMENT_LEVELS: dict[str, str] = {
+    "not_involved": "Not involved",
+    "informed": "Informed",
+    "consulted": "Consulted",
+    "involved": "Involved",
+    "co_designing": "Co-designing",
+    "co_producing": "Co-producing",
+}
+
+#: On what basis someone speaks for a wider group.
+BASES: dict[str, str] = {
+    "lived_experience": "Lived experience of the group",
+    "elected": "Elected by the group",
+    "nominated": "Nominated by the group",
+    "proxy": "Proxy (speaks about the group, not from it)",
+}
+
+DIRECTIONS: dict[str, str] = {
+    "directed": "One way (source to target)",
+    "undirected": "No direction",
+    "mutual": "Both ways",
+}
+
+#: How strongly a stakeholder is affected by the work (0 = not affected).
+AFFECTED_LEVELS: dict[int, str] = {
+    0: "Not affected",
+    1: "A little",
+    2: "Moderately",
+    3: "Strongly",
+}
+
+INFLUENCE_RANGE = (0, 5)
+STRENGTH_RANGE = (0.0, 5.0)
+
+NOT_RECORDED = "not recorded"
+PREFER_NOT_TO_SAY = "prefer not to say"
+
+DEFAULT_RELATIONSHIP_TYPES = [
+    "works with",
+    "knows",
+    "supports",
+    "funds",
+    "commissions",
+    "represents",
+    "family or friend",
+]
+
+DEFAULT_ACTIVITY_KINDS = ["workshop", "meeting", "interview", "survey", "event", "visit", "online"]
+
+# --- tables ---------------------------------------------------------------------------------
+
+#: Core stakeholder columns and their pandas dtype ("list" = list of str).
+STAKEHOLDER_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "name": "str",
+    "kind": "str",
+    "roles": "list",
+    "experience": "list",
+    "affected": "Int64",
+    "influence": "Int64",
+    "involvement": "str",
+    "speaks_for": "list",
+    "speaks_basis": "str",
+    "notes": "str",
+}
+
+RELATIONSHIP_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "source": "str",
+    "target": "str",
+    "type": "str",
+    "direction": "str",
+    "strength": "Float64",
+    "since": "str",
+    "until": "str",
+    "notes": "str",
+}
+
+ACTIVITY_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "title": "str",
+    "date": "str",
+    "kind": "str",
+    "cycle": "str",
+    "notes": "str",
+}
+
+PARTICIPATION_COLUMNS: dict[str, str] = {
+    "stakeholder_id": "str",
+    "activity_id": "str",
+    "notes": "str",
+}
+
+REFERENCE_COLUMNS: dict[str, str] = {
+    "attribute": "str",
+    "category": "str",
+    "count": "Int64",
+    "share": "Float64",
+    "source": "str",
+}
+
+TABLES: dict[str, dict[str, str]] = {
+    "stakeholders": STAKEHOLDER_COLUMNS,
+    "relationships": RELATIONSHIP_COLUMNS,
+    "activities": ACTIVITY_COLUMNS,
+    "participation": PARTICIPATION_COLUMNS,
+    "reference": REFERENCE_COLUMNS,
+}
+
+LIST_COLUMNS = frozenset(c for cols in TABLES.values() for c, t in cols.items() if t == "list")
+
+LIST_SEPARATOR = "|"
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+def split_list(value: Any) -> list[str]:
+    """``"a| b|"`` -> ``["a", "b"]``; lists pass through cleaned; blanks give ``[]``.
+
+    >>> split_list("lived|professional")
+    ['lived', 'professional']
+    >>> split_list(None)
+    []
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = str(value).split(LIST_SEPARATOR)
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def join_list(value: Any) -> str:
+    """The inverse of ``split_list``: a list as ``a|b`` text.
+
+    >>> join_list(["carers", "young people"])
+    'carers|young people'
+    """
+    return LIST_SEPARATOR.join(split_list(value))
+
+
+_CODE_CLEAN = re.compile(r"[\s\-]+")
+
+
+def normalise_code(value: str, allowed: dict | list) -> str | None:
+    """Match free text to a code: case, spaces and hyphens are forgiven, labels are accepted.
+
+    Returns the code, or ``None`` when nothing matches.
+
+    >>> normalise_code("Co-designing", INVOLVEMENT_LEVELS)
+    'co_designing'
+    >>> normalise_code("Community asset", KINDS)
+    'community_asset'
+    >>> normalise_code("martian", KINDS) is None
+    True
+    """
+    text = _CODE_CLEAN.sub("_", str(value).strip().lower())
+    codes = list(allowed)
+    for code in codes:
+        if text == _CODE_CLEAN.sub("_", str(code).lower()):
+            return code
+    if isinstance(allowed, dict):
+        for code, label in allowed.items():
+            if text == _CODE_CLEAN.sub("_", str(label).strip().lower()):
+                return code
+    return None
+
+
+def label_for(code: Any, coded: dict) -> str:
+    """The words users see for a code (the code itself when unknown)."""
+    return str(coded.get(code, code))
+
+
+def empty_frame(table: str, extra_columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """An empty table with the right columns and dtypes."""
+    columns = TABLES[table]
+    frame = pd.DataFrame({name: pd.Series([], dtype=_dtype(kind)) for name, kind in columns.items()})
+    for name in extra_columns:
+        frame[name] = pd.Series([], dtype=object)
+    return normalise_frame(table, frame)
+
+
+def _dtype(kind: str) -> str:
+    return {"str": "object", "list": "object"}.get(kind, kind)
+
+
+def normalise_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a table its core columns (added blank when missing) and canonical dtypes.
+
+    Text becomes ``str`` with ``""`` for blanks, lists become lists of str, numbers nullable.
+    Columns beyond the core set are kept (stakeholder attributes) as text. Index is reset.
+    Raises ``ValueError`` if a number column holds something that is not a number: callers that
+    take user input validate first (see ``coprod_map.validate``).
+    """
+    columns = TABLES[table]
+    out = frame.reset_index(drop=True).copy()
+    n = len(out)
+    for name, kind in columns.items():
+        if name not in out.columns:
+            out[name] = [[] for _ in range(n)] if kind == "list" else pd.Series([pd.NA] * n, dtype=object)
+        if kind == "str":
+            out[name] = _text_series(out[name])
+        elif kind == "list":
+            out[name] = pd.Series([split_list(v) for v in out[name]], index=out.index, dtype=object)
+        elif kind == "Int64":
+            out[name] = pd.to_numeric(_blank_to_na(out[name])).astype("Float64").round().astype("Int64")
+        elif kind == "Float64":
+            out[name] = pd.to_numeric(_blank_to_na(out[name])).astype("Float64")
+    extras = [c for c in out.columns if c not in columns]
+    for name in extras:
+        if not name.startswith("_"):  # "_file"/"_row" provenance columns pass through untouched
+            out[name] = _text_series(out[name])
+    return out[list(columns) + extras]
+
+
+def _blank_to_na(series: pd.Series) -> pd.Series:
+    values = series.astype(object)
+    return values.where(~values.map(lambda v: isinstance(v, str) and not v.strip()), None)
+
+
+def _text_series(series: pd.Series) -> pd.Series:
+    values = series.astype(object).where(series.notna(), "")
+    return pd.Series([v if isinstance(v, str) else _plain_text(v) for v in values], index=series.index, dtype=object)
+
+
+def _plain_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def attribute_columns(stakeholders: pd.DataFrame) -> list[str]:
+    """The project-defined representation attributes present in a stakeholder table."""
+    return [c for c in stakeholders.columns if c not in STAKEHOLDER_COLUMNS and not c.startswith("_")]
+
+
+# --- the project ----------------------------------------------------------------------------
+
+@dataclass
+class ProjectSettings:
+    """What a project has chosen: its attributes and their categories, and its coded lists."""
+
+    #: attribute name -> its categories, in the order to show them
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    relationship_types: list[str] = field(default_factory=lambda: list(DEFAULT_RELATIONSHIP_TYPES))
+    activity_kinds: list[str] = field(default_factory=lambda: list(DEFAULT_ACTIVITY_KINDS))
+    #: review cycles in order; each {"name", "start", "end"} with ISO dates
+    cycles: list[dict[str, str]] = field(default_factory=list)
+    #: smallest count shown in anything shared (small-number suppression)
+    min_cell: int = 5
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attributes": {k: list(v) for k, v in self.attributes.items()},
+            "relationship_types": list(self.relationship_types),
+            "activity_kinds": list(self.activity_kinds),
+            "cycles": [dict(c) for c in self.cycles],
+            "min_cell": int(self.min_cell),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ProjectSettings:
+        data = dict(data or {})
+        known = {k: data[k] for k in ("attributes", "relationship_types", "activity_kinds", "cycles", "min_cell") if k in data}
+        return cls(**known)
+
+
+@dataclass
+class Project:
+    """A whole participation map in memory."""
+
+    stakeholders: pd.DataFrame = field(default_factory=lambda: empty_frame("stakeholders"))
+    relationships: pd.DataFrame = field(default_factory=lambda: empty_frame("relationships"))
+    activities: pd.DataFrame = field(default_factory=lambda: empty_frame("activities"))
+    participation: pd.DataFrame = field(default_factory=lambda: empty_frame("participation"))
+    reference: pd.DataFrame = field(default_factory=lambda: empty_frame("reference"))
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+    name: str = ""
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
+
+    def normalised(self) -> Project:
+        """A copy with every table in canonical form (see ``normalise_frame``)."""
+        return Project(
+            **{name: normalise_frame(name, self.table(name)) for name in TABLES},
+            settings=ProjectSettings.from_dict(self.settings.to_dict()),
+            name=self.name,
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(self.table(name)) for name in TABLES}
+
+
+def empty_project(name: str = "") -> Project:
+    return Project(name=name)
+
+
+# --- graph conversion -----------------------------------------------------------------------
+
+_GRAPH_TABLES = ("activities", "participation", "reference")
+
+
+def to_graph(project: Project) -> nx.MultiDiGraph:
+    """Stakeholders as nodes, relationships as keyed edges, everything else in ``G.graph``.
+
+    Node keys are stakeholder ids; node attributes are every stakeholder column but ``id``.
+    Edge keys are relationship ids; edge attributes every relationship column but the three ids.
+    Missing numbers are left out of the attribute dict rather than stored as NA, so the graph
+    holds only plain Python values.
+    """
+    G = nx.MultiDiGraph(name=project.name, settings=project.settings.to_dict())
+    for table in _GRAPH_TABLES:
+        G.graph[table] = project.table(table).copy()
+    stakeholders = project.stakeholders
+    attrs = [c for c in stakeholders.columns if c != "id"]
+    G.graph["stakeholder_columns"] = list(attrs)
+    for row in zip(stakeholders["id"], *(stakeholders[c] for c in attrs)):
+        G.add_node(row[0], **_plain_attrs(zip(attrs, row[1:])))
+    relationships = project.relationships
+    edge_attrs = [c for c in relationships.columns if c not in ("id", "source", "target")]
+    for row in zip(relationships["id"], relationships["source"], relationships["target"],
+                   *(relationships[c] for c in edge_attrs)):
+        G.add_edge(row[1], row[2], key=row[0], **_plain_attrs(zip(edge_attrs, row[3:])))
+    return G
+
+
+def _plain_attrs(pairs) -> dict[str, Any]:
+    out = {}
+    for key, value in pairs:
+        if value is pd.NA or value is None:
+            continue
+        if isinstance(value, float) and value != value:
+            continue
+        if hasattr(value, "item") and not isinstance(value, (list, str)):
+            value = value.item()
+        out[key] = list(value) if isinstance(value, list) else value
+    return out
+
+
+def from_graph(G: nx.Graph) -> Project:
+    """The inverse of ``to_graph``. Also accepts plain graphs read from files (ids become str)."""
+    settings = ProjectSettings.from_dict(G.graph.get("settings"))
+    node_rows = [{"id": str(n), **data} for n, data in G.nodes(data=True)]
+    columns = ["id", *G.graph.get("stakeholder_columns", [])]
+    stakeholders = pd.DataFrame(node_rows, columns=_ordered(columns, node_rows))
+    if G.is_multigraph():
+        edges = G.edges(keys=True, data=True)
+    else:
+        edges = ((u, v, None, d) for u, v, d in G.edges(data=True))
+    edge_rows = []
+    for i, (u, v, key, data) in enumerate(edges, start=1):
+        edge_id = str(key) if key is not None and not isinstance(key, int) else str(data.get("id", f"r{i}"))
+        edge_rows.append({**data, "id": edge_id, "source": str(u), "target": str(v)})
+    relationships = pd.DataFrame(edge_rows, columns=_ordered(list(RELATIONSHIP_COLUMNS), edge_rows))
+    project = Project(
+        stakeholders=stakeholders,
+        relationships=relationships,
+        settings=settings,
+        name=str(G.graph.get("name", "")),
+        **{t: G.graph.get(t, empty_frame(t)).copy() for t in _GRAPH_TABLES},
+    )
+    return project.normalised()
+
+
+def _ordered(columns: list[str], rows: list[dict]) -> list[str]:
+    seen = list(dict.fromkeys(columns))
+    for row in rows:
+        for key in row:
+            if key not in seen:
+                seen.append(key)
+    return seen

@@ -1,0 +1,20 @@
+"""The only place analysis meets Streamlit's caches.
+
+Every cached function is keyed on ``(project_id, revision, options)``: the cache is shared by
+every user of the app, and a save moves the revision on, so results are never stale and
+projects never share an entry. Cached values are shared objects: never mutate them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from coprod_map.model import Project
+from coprod_map.ui.state import store
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def load_project(project_id: str, revision: int) -> Project:
+    """The whole project as it is at ``revision`` (read-only: shared between sessions)."""
+    del revision  # part of the cache key only
+    return store().load(project_id)
