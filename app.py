@@ -9,7 +9,8 @@ import streamlit as st
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="coprod_map", page_icon=":material/hub:", layout="wide")
+# A local icon: a ":material/...:" page icon makes the browser fetch the favicon from Google's font host.
+st.set_page_config(page_title="coprod_map", page_icon=str(HERE / "coprod_map" / "assets" / "icon.png"), layout="wide")
 
 SECTIONS = {
     "Your project": [

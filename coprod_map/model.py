@@ -327,6 +327,8 @@ class ProjectSettings:
     cycles: list[dict[str, str]] = field(default_factory=list)
     #: smallest count shown in anything shared (small-number suppression)
     min_cell: int = 5
+    #: saved column matches for imports: name -> {their header: our column}
+    column_maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -335,12 +337,13 @@ class ProjectSettings:
             "activity_kinds": list(self.activity_kinds),
             "cycles": [dict(c) for c in self.cycles],
             "min_cell": int(self.min_cell),
+            "column_maps": {k: dict(v) for k, v in self.column_maps.items()},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ProjectSettings:
         data = dict(data or {})
-        known = {k: data[k] for k in ("attributes", "relationship_types", "activity_kinds", "cycles", "min_cell") if k in data}
+        known = {k: data[k] for k in ("attributes", "relationship_types", "activity_kinds", "cycles", "min_cell", "column_maps") if k in data}
         return cls(**known)
 
 
@@ -398,6 +401,8 @@ def to_graph(project: Project) -> nx.MultiDiGraph:
         G.add_node(row[0], **_plain_attrs(zip(attrs, row[1:])))
     relationships = project.relationships
     edge_attrs = [c for c in relationships.columns if c not in ("id", "source", "target")]
+    # a multigraph iterates edges by node, not insertion: keep the table's order to restore it
+    G.graph["relationship_order"] = relationships["id"].tolist()
     for row in zip(relationships["id"], relationships["source"], relationships["target"],
                    *(relationships[c] for c in edge_attrs)):
         G.add_edge(row[1], row[2], key=row[0], **_plain_attrs(zip(edge_attrs, row[3:])))
@@ -432,6 +437,9 @@ def from_graph(G: nx.Graph) -> Project:
         edge_id = str(key) if key is not None and not isinstance(key, int) else str(data.get("id", f"r{i}"))
         edge_rows.append({**data, "id": edge_id, "source": str(u), "target": str(v)})
     relationships = pd.DataFrame(edge_rows, columns=_ordered(list(RELATIONSHIP_COLUMNS), edge_rows))
+    order = G.graph.get("relationship_order")
+    if order is not None and sorted(order) == sorted(relationships["id"]):
+        relationships = relationships.set_index("id", drop=False).loc[order].reset_index(drop=True)
     project = Project(
         stakeholders=stakeholders,
         relationships=relationships,

@@ -1,24 +1,74 @@
 """Projects in a real database: SQLAlchemy 2 over SQLite by default, PostgreSQL through the same code.
 
-INTERFACE STUB written by the lead: the signatures and docstrings below are the contract the rest
-of the package and the app code against. The store helper fills in the bodies.
+Every change runs in one transaction and moves the project's revision on by one. Imports and edits
+are validated as the project would be after them (``coprod_map.validate.check_project``) before a
+single row is written; refused changes raise ``ImportRejected`` / ``EditRejected`` and write nothing.
+
+SQLite is opened in WAL mode with ``synchronous=FULL`` and foreign keys on; writers start with
+``BEGIN IMMEDIATE`` so two writers queue (up to the busy timeout) instead of failing half-way.
+Database errors reach callers as ``StoreError`` with a plain message that never holds row values.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import StaticPool
 
-from coprod_map.model import Project, ProjectSettings
+from coprod_map import schema
+from coprod_map.errors import CoprodError, EditRejected, ImportRejected, Problem, ProjectNotFound, StoreError
+from coprod_map.model import (
+    NOT_RECORDED,
+    PREFER_NOT_TO_SAY,
+    TABLES,
+    Project,
+    ProjectSettings,
+    attribute_columns,
+    join_list,
+    normalise_frame,
+)
 
 __all__ = ["ProjectInfo", "Store", "default_database_url"]
+
+#: Parents before children: the order rows are inserted in (deletes run the other way).
+_INSERT_ORDER = ("stakeholders", "activities", "relationships", "participation", "reference")
+_VERSIONED = frozenset({"stakeholders", "relationships", "activities"})
+_TABLE_WORDS = {
+    "stakeholders": "Stakeholders table",
+    "relationships": "Relationships table",
+    "activities": "Activities table",
+    "participation": "Participation table",
+    "reference": "Reference population table",
+}
+_KEY_SEP = "\x1f"  # joins composite keys into one string; ids never hold it (control characters are refused)
+_PROVENANCE = ("_file", "_row")
+#: Tables whose ids a table's rows point at.
+_PARENTS = {"relationships": ("stakeholders",), "participation": ("stakeholders", "activities")}
 
 
 def default_database_url() -> str:
     """``COPROD_MAP_DB`` if set, else SQLite at ``~/.local/share/coprod_map/coprod_map.db``
     (``$XDG_DATA_HOME`` respected). The folder is created when missing."""
-    raise NotImplementedError
+    configured = os.environ.get("COPROD_MAP_DB", "").strip()
+    if configured:
+        return configured
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    folder = base / "coprod_map"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'coprod_map.db'}"
 
 
 @dataclass(frozen=True)
@@ -32,6 +82,10 @@ class ProjectInfo:
     settings: ProjectSettings
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 class Store:
     """One database holding many projects, each kept apart by ``project_id``.
 
@@ -40,47 +94,267 @@ class Store:
     bad imports ``ImportRejected``; in both cases nothing was written.
     """
 
-    def __init__(self, url: str | None = None) -> None:
-        raise NotImplementedError
+    def __init__(self, url: str | None = None, *, busy_timeout: float = 5.0) -> None:
+        try:
+            self._url = sa.engine.make_url(url or default_database_url())
+        except exc.ArgumentError:
+            raise StoreError("The database address is not a valid SQLAlchemy URL (expected e.g. sqlite:///path/to/file.db).") from None
+        self._sqlite = self._url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"hide_parameters": True}
+        if self._sqlite:
+            database = self._url.database or ""
+            if database in ("", ":memory:") or "mode=memory" in database:
+                options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+            elif not database.startswith("file:"):
+                folder = Path(database).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise StoreError(f"The folder for the database does not exist: {folder}. "
+                                     "Create it first or choose another location; nothing was created.")
+        try:
+            self._engine = sa.create_engine(self._url, **options)
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError):
+            raise StoreError(f"This kind of database is not supported here: {self.url_display}.") from None
+        self._dbapi_error: type[BaseException] = getattr(self._engine.dialect, "loaded_dbapi", None).Error
+        if self._sqlite:
+            _configure_sqlite(self._engine, busy_timeout_ms=int(busy_timeout * 1000))
+        try:
+            self._prepare_schema()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # --- plumbing ---------------------------------------------------------------------------
 
     @property
     def url_display(self) -> str:
         """The database URL with any password masked."""
-        raise NotImplementedError
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (for tests and maintenance; the app goes through the methods)."""
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except CoprodError:
+            raise
+        except exc.DBAPIError as error:
+            raise StoreError(self._plain_message(error.orig, error)) from None
+        except exc.SQLAlchemyError as error:
+            raise StoreError(f"The database could not be used ({type(error).__name__}); nothing was saved.") from None
+        except self._dbapi_error as error:  # raised straight from our connect-time PRAGMAs
+            raise StoreError(self._plain_message(error, error)) from None
+
+    def _plain_message(self, orig: BaseException | None, error: BaseException) -> str:
+        text = str(orig or "").lower()
+        if "locked" in text or "busy" in text:
+            return "The database is busy: someone else is saving. Please try again in a moment; nothing was saved."
+        if "full" in text or "no space" in text or "disk i/o" in text:
+            return ("The disk is full or could not be written, so nothing was saved. "
+                    "Free some space and try again; earlier data is safe.")
+        if "readonly" in text or "read-only" in text or "read only" in text:
+            return ("The database is read-only, so nothing can be saved. "
+                    "Check the file's permissions or choose another location.")
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return ("The database file is damaged or is not a coprod_map database. It was left untouched: "
+                    "restore it from a backup or choose another file.")
+        if "unable to open" in text:
+            return "The database file could not be opened. Check that its folder exists and can be written."
+        if isinstance(error, exc.IntegrityError):
+            return "The change broke a database rule (a duplicate or a missing link), so nothing was saved."
+        if not self._sqlite and ("connect" in text or "connection" in text):
+            return f"Could not connect to the database at {self.url_display}."
+        return f"The database reported an error ({type(orig or error).__name__}); nothing was saved."
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._errors(), self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._errors(), self._engine.connect() as conn:
+            conn.execution_options(coprod_write=True)
+            with conn.begin():
+                yield conn
+
+    def _prepare_schema(self) -> None:
+        with self._read() as conn:
+            version = schema.read_version(conn)
+            foreign = version is None and bool(sa.inspect(conn).get_table_names())
+        if foreign:
+            raise StoreError("This database holds tables that are not coprod_map's. "
+                             "Choose an empty database or a coprod_map one; nothing was changed.")
+        if version == schema.SCHEMA_VERSION:
+            return
+        if version is not None and version > schema.SCHEMA_VERSION:
+            raise StoreError(f"This database was made by a newer coprod_map (schema version {version}; this one "
+                             f"understands up to {schema.SCHEMA_VERSION}). Upgrade coprod_map to open it; "
+                             "the database was left untouched.")
+        with self._write() as conn:  # re-read under the write lock: another process may have done it
+            version = schema.read_version(conn)
+            if version is None:
+                schema.create_schema(conn)
+            elif version < schema.SCHEMA_VERSION:
+                schema.upgrade(conn, version)
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(schema.read_version(conn) or 0)
+
+    # --- projects ---------------------------------------------------------------------------
 
     def list_projects(self) -> pd.DataFrame:
         """Columns: id, name, description, revision, updated_at, and the row count of each table."""
-        raise NotImplementedError
+        p = schema.METADATA.tables["projects"]
+        with self._read() as conn:
+            frame = pd.read_sql(sa.select(p.c.id, p.c.name, p.c.description, p.c.revision, p.c.updated_at)
+                                .order_by(sa.func.lower(p.c.name), p.c.id), conn)
+            for table in TABLES:
+                t = schema.METADATA.tables[table]
+                counts = pd.read_sql(sa.select(t.c.project_id, sa.func.count().label("n")).group_by(t.c.project_id), conn)
+                frame[table] = frame["id"].map(dict(zip(counts["project_id"], counts["n"], strict=True))).fillna(0).astype(int)
+        for name in ("id", "name", "description", "updated_at"):
+            frame[name] = frame[name].astype(object)
+        frame["revision"] = frame["revision"].astype(int)
+        return frame
 
     def create_project(self, name: str, *, description: str = "", settings: ProjectSettings | None = None) -> str:
-        raise NotImplementedError
+        name = self._checked_name(name)
+        settings = settings or ProjectSettings()
+        p = schema.METADATA.tables["projects"]
+        with self._write() as conn:
+            self._refuse_duplicate_name(conn, name)
+            project_id = secrets.token_hex(4)
+            while conn.execute(sa.select(p.c.id).where(p.c.id == project_id)).first():
+                project_id = secrets.token_hex(4)
+            now = _now()
+            conn.execute(p.insert().values(id=project_id, name=name, description=str(description or ""), revision=0,
+                                           created_at=now, updated_at=now, settings=_settings_json(settings)))
+        return project_id
 
     def find_project(self, name_or_id: str) -> str:
-        raise NotImplementedError
+        p = schema.METADATA.tables["projects"]
+        wanted = str(name_or_id).strip()
+        with self._read() as conn:
+            rows = conn.execute(sa.select(p.c.id, p.c.name)).all()
+        for match in (lambda r: r.id == wanted, lambda r: r.name == wanted,
+                      lambda r: r.name.casefold() == wanted.casefold()):
+            found = [r.id for r in rows if match(r)]
+            if len(found) == 1:
+                return found[0]
+        raise ProjectNotFound(f"No project is called '{wanted}' or has that id.")
 
     def project_info(self, project_id: str) -> ProjectInfo:
-        raise NotImplementedError
+        with self._read() as conn:
+            row = self._project_row(conn, project_id)
+        return ProjectInfo(id=row.id, name=row.name, description=row.description, revision=int(row.revision),
+                           created_at=row.created_at, updated_at=row.updated_at,
+                           settings=ProjectSettings.from_dict(json.loads(row.settings or "{}")))
 
     def revision(self, project_id: str) -> int:
-        raise NotImplementedError
+        with self._read() as conn:
+            return int(self._project_row(conn, project_id).revision)
 
     def rename_project(self, project_id: str, name: str, *, description: str | None = None) -> int:
-        raise NotImplementedError
+        name = self._checked_name(name)
+        with self._write() as conn:
+            self._project_row(conn, project_id)
+            self._refuse_duplicate_name(conn, name, other_than=project_id)
+            values: dict[str, Any] = {"name": name}
+            if description is not None:
+                values["description"] = str(description)
+            return self._bump(conn, project_id, **values)
 
     def copy_project(self, project_id: str, name: str) -> str:
-        raise NotImplementedError
+        name = self._checked_name(name)
+        p = schema.METADATA.tables["projects"]
+        with self._write() as conn:
+            source = self._project_row(conn, project_id)
+            self._refuse_duplicate_name(conn, name)
+            new_id = secrets.token_hex(4)
+            while conn.execute(sa.select(p.c.id).where(p.c.id == new_id)).first():
+                new_id = secrets.token_hex(4)
+            now = _now()
+            conn.execute(p.insert().values(id=new_id, name=name, description=source.description, revision=0,
+                                           created_at=now, updated_at=now, settings=source.settings))
+            for table in (*_INSERT_ORDER[:2], "stakeholder_attributes", *_INSERT_ORDER[2:]):
+                t = schema.METADATA.tables[table]
+                others = [c for c in t.columns if c.name != "project_id"]
+                select = sa.select(sa.literal(new_id, sa.Text), *others).where(t.c.project_id == project_id)
+                conn.execute(t.insert().from_select(["project_id", *(c.name for c in others)], select))
+        return new_id
 
     def delete_project(self, project_id: str) -> None:
-        raise NotImplementedError
-
-    def load(self, project_id: str) -> Project:
-        raise NotImplementedError
+        with self._write() as conn:
+            self._project_row(conn, project_id)
+            # Children first, explicitly: correct even where a database ignores ON DELETE CASCADE.
+            for table in ("participation", "relationships", "stakeholder_attributes", "reference",
+                          "stakeholders", "activities"):
+                t = schema.METADATA.tables[table]
+                conn.execute(t.delete().where(t.c.project_id == project_id))
+            p = schema.METADATA.tables["projects"]
+            conn.execute(p.delete().where(p.c.id == project_id))
 
     def save_settings(self, project_id: str, settings: ProjectSettings) -> int:
-        raise NotImplementedError
+        with self._write() as conn:
+            self._project_row(conn, project_id)
+            return self._bump(conn, project_id, settings=_settings_json(settings))
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def load(self, project_id: str) -> Project:
+        with self._read() as conn:
+            row = self._project_row(conn, project_id)
+            settings = ProjectSettings.from_dict(json.loads(row.settings or "{}"))
+            raw = _read_raw(conn, project_id)
+        return _project_from_raw(raw, settings, name=row.name)
+
+    def row_versions(self, project_id: str, table: str) -> pd.DataFrame:
+        """``id`` and ``version`` of every row of a versioned table (for spotting edits made meanwhile)."""
+        if table not in _VERSIONED:
+            raise ValueError(f"{table} has no row versions")
+        t = schema.METADATA.tables[table]
+        with self._read() as conn:
+            self._project_row(conn, project_id)
+            frame = pd.read_sql(sa.select(t.c.id, t.c.version).where(t.c.project_id == project_id).order_by(t.c.seq), conn)
+        return frame.astype({"id": object, "version": int})
+
+    # --- writing ----------------------------------------------------------------------------
 
     def import_project(self, project_id: str, incoming: Project, *, replace: bool = False) -> int:
-        raise NotImplementedError
+        """Merge ``incoming`` into the project (rows with a known key replace that row) or replace it all.
+
+        The merged result is checked first; ``ImportRejected`` carries every problem, located by the
+        ``_file``/``_row`` columns of the incoming frames. New relationship types, activity kinds and
+        attributes are added to the project's settings.
+        """
+        try:
+            incoming = incoming.normalised()
+        except (ValueError, TypeError) as error:
+            raise ImportRejected([Problem("import", None, None, f"A number column holds text: {error}")]) from None
+        with self._write() as conn:
+            row = self._project_row(conn, project_id)
+            settings = _merged_settings(ProjectSettings.from_dict(json.loads(row.settings or "{}")), incoming)
+            raw = _read_raw(conn, project_id)
+            current = _project_from_raw(raw, settings, name=row.name)
+            if replace:
+                final = {t: incoming.table(t) for t in TABLES}
+            else:
+                final = {t: _merge_rows(t, _saved_provenance(current.table(t), t, like=incoming.table(t)),
+                                        incoming.table(t)) for t in TABLES}
+            merged = Project(**final, settings=settings, name=row.name)
+            problems = _check(merged, cells_of=incoming)
+            if problems:
+                raise ImportRejected(problems)
+            _write_project(conn, project_id, raw, merged, replace=replace)
+            return self._bump(conn, project_id, settings=_settings_json(settings))
 
     def apply_edits(
         self,
@@ -90,7 +364,445 @@ class Store:
         upserts: pd.DataFrame | None = None,
         deletes: list | None = None,
     ) -> int:
-        raise NotImplementedError
+        """Upsert whole rows of ``table`` and delete rows by key, as one checked change.
 
-    def close(self) -> None:
-        raise NotImplementedError
+        Keys: stakeholders/relationships/activities ``id``; participation ``(stakeholder_id,
+        activity_id)``; reference ``(attribute, category)``. Deleting a stakeholder removes its
+        relationships and participation too; deleting an activity removes its participation.
+        Columns missing from ``upserts`` keep their saved values on existing rows.
+        """
+        if table not in TABLES:
+            raise EditRejected([Problem("edit", None, None, f"'{table}' is not a table. Expected one of: {', '.join(TABLES)}.")])
+        upserts = _clean_upserts(table, upserts)
+        delete_keys = _delete_keys(table, deletes or [])
+        with self._write() as conn:
+            row = self._project_row(conn, project_id)
+            settings = ProjectSettings.from_dict(json.loads(row.settings or "{}"))
+            raw = _read_raw(conn, project_id, tables=(table,))
+            frame = _project_from_raw(raw, settings, name=row.name).table(table)
+            if delete_keys:  # what depends on a deleted row goes by ON DELETE CASCADE
+                frame = frame.loc[~_key_series(table, frame).isin(delete_keys)].reset_index(drop=True)
+            if len(upserts):
+                frame = _merge_rows(table, frame, upserts)
+            # What an edit can break: its own table, and ids it points at. The rest was checked when saved.
+            scope = {table: frame, **{parent: _read_ids(conn, project_id, parent) for parent in _PARENTS.get(table, ())}}
+            merged = Project(**scope, settings=settings, name=row.name)
+            problems = _check(merged, cells_of=Project(**{table: upserts}) if len(upserts) else None)
+            if problems:
+                raise EditRejected(problems)
+            if not delete_keys and not len(upserts):
+                return int(row.revision)
+            _write_project(conn, project_id, raw, merged, replace=False, only=frozenset({table}))
+            return self._bump(conn, project_id)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _checked_name(name: str) -> str:
+        name = str(name or "").strip()
+        if not name:
+            raise EditRejected([Problem("Project", None, "name", "the project name is blank. Give the project a name.")])
+        if len(name) > 200:
+            raise EditRejected([Problem("Project", None, "name", "the project name is longer than 200 characters.")])
+        return name
+
+    @staticmethod
+    def _refuse_duplicate_name(conn: Connection, name: str, *, other_than: str | None = None) -> None:
+        p = schema.METADATA.tables["projects"]
+        rows = conn.execute(sa.select(p.c.id, p.c.name)).all()
+        if any(r.name.casefold() == name.casefold() and r.id != other_than for r in rows):
+            raise EditRejected([Problem("Project", None, "name",
+                                        f"a project called '{name}' already exists. Choose another name.")])
+
+    @staticmethod
+    def _project_row(conn: Connection, project_id: str) -> sa.Row:
+        p = schema.METADATA.tables["projects"]
+        row = conn.execute(sa.select(p).where(p.c.id == str(project_id))).first()
+        if row is None:
+            raise ProjectNotFound(f"No project has the id '{project_id}'.")
+        return row
+
+    @staticmethod
+    def _bump(conn: Connection, project_id: str, **values: Any) -> int:
+        p = schema.METADATA.tables["projects"]
+        conn.execute(p.update().where(p.c.id == project_id)
+                     .values(revision=p.c.revision + 1, updated_at=_now(), **values))
+        return int(conn.execute(sa.select(p.c.revision).where(p.c.id == project_id)).scalar_one())
+
+
+# --- SQLite set-up ------------------------------------------------------------------------------
+
+def _configure_sqlite(engine: sa.Engine, *, busy_timeout_ms: int) -> None:
+    """SQLAlchemy's pysqlite recipe: we emit BEGIN ourselves, IMMEDIATE for writers."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.isolation_level = None  # stop pysqlite's own implicit BEGIN
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("coprod_write") else "BEGIN")
+
+
+# --- rows in and out ----------------------------------------------------------------------------
+
+def _settings_json(settings: ProjectSettings) -> str:
+    return json.dumps(settings.to_dict(), ensure_ascii=False)
+
+
+def _read_raw(conn: Connection, project_id: str, *, tables: tuple[str, ...] = tuple(TABLES)) -> dict[str, pd.DataFrame]:
+    """Tables of one project as stored (DB form, ordered by ``seq``), plus the attribute rows.
+
+    Tables not asked for come back empty."""
+    raw = {}
+    for table in TABLES:
+        t = schema.METADATA.tables[table]
+        columns = [t.c[c] for c in TABLES[table]] + [t.c.seq] + ([t.c.version] if table in _VERSIONED else [])
+        query = sa.select(*columns).where(t.c.project_id == project_id).order_by(t.c.seq)
+        raw[table] = pd.read_sql(query if table in tables else query.where(sa.false()), conn)
+    a = schema.METADATA.tables["stakeholder_attributes"]
+    query = sa.select(a.c.stakeholder_id, a.c.attribute, a.c.value).where(a.c.project_id == project_id)
+    raw["attributes"] = pd.read_sql(query if "stakeholders" in tables else query.where(sa.false()), conn)
+    return raw
+
+
+def _read_ids(conn: Connection, project_id: str, table: str) -> pd.DataFrame:
+    t = schema.METADATA.tables[table]
+    frame = pd.read_sql(sa.select(t.c.id).where(t.c.project_id == project_id), conn)
+    return frame.astype({"id": object})
+
+
+def _model_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """DB form -> the model's canonical frame (core columns only), without per-row normalisation."""
+    out = {}
+    for name, kind in TABLES[table].items():
+        series = frame[name]
+        if kind == "str":
+            out[name] = series.astype(object).where(series.notna(), "")
+        elif kind == "list":
+            out[name] = pd.Series([v.split("|") if v else [] for v in series.astype(object).fillna("")],
+                                  index=frame.index, dtype=object)
+        elif kind == "Int64":
+            out[name] = pd.to_numeric(series).astype("Float64").round().astype("Int64")
+        else:
+            out[name] = pd.to_numeric(series).astype("Float64")
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _project_from_raw(raw: dict[str, pd.DataFrame], settings: ProjectSettings, *, name: str) -> Project:
+    frames = {table: _model_frame(table, raw[table]) for table in TABLES}
+    frames["stakeholders"] = _with_attributes(frames["stakeholders"], raw["attributes"], settings)
+    return Project(**frames, settings=settings, name=name)
+
+
+def _with_attributes(stakeholders: pd.DataFrame, attributes: pd.DataFrame, settings: ProjectSettings) -> pd.DataFrame:
+    """Pivot the attribute rows back into one column per attribute: settings order first, then by name."""
+    found = sorted(set(attributes["attribute"]))
+    order = [a for a in settings.attributes if a not in TABLES["stakeholders"]]
+    order += [a for a in found if a not in order and a not in TABLES["stakeholders"]]
+    if not order:
+        return stakeholders
+    if len(attributes):
+        wide = attributes.pivot(index="stakeholder_id", columns="attribute", values="value")
+        wide = wide.reindex(index=stakeholders["id"], columns=order)
+    else:
+        wide = pd.DataFrame(index=stakeholders["id"], columns=order)
+    wide = wide.astype(object).where(wide.notna(), "").reset_index(drop=True)
+    wide.columns = list(order)
+    return pd.concat([stakeholders, wide], axis=1)
+
+
+def _db_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A canonical model frame -> DB form: lists as ``a|b`` text, numbers as Python values or None."""
+    out = {}
+    for name, kind in TABLES[table].items():
+        series = frame[name]
+        if kind == "list":
+            out[name] = series.map(join_list).astype(object)
+        elif kind in ("Int64", "Float64"):
+            values = series.astype(object)
+            out[name] = values.where(series.notna(), None)
+        else:
+            out[name] = series.astype(object)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _db_from_raw(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows as read (``pd.read_sql``) -> the same DB form ``_db_frame`` gives, without splitting lists."""
+    out = {}
+    for name, kind in TABLES[table].items():
+        series = frame[name]
+        if kind in ("Int64", "Float64"):
+            numbers = pd.to_numeric(series).astype("Float64")
+            numbers = numbers.round().astype("Int64") if kind == "Int64" else numbers
+            out[name] = numbers.astype(object).where(numbers.notna(), None)
+        else:
+            out[name] = series.astype(object).where(series.notna(), "")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _long_attributes(stakeholders: pd.DataFrame) -> pd.DataFrame:
+    """Attribute columns -> (stakeholder_id, attribute, value) rows; blanks are not stored."""
+    names = attribute_columns(stakeholders)
+    if not names:
+        return pd.DataFrame({"stakeholder_id": [], "attribute": [], "value": []}, dtype=object)
+    long = stakeholders[["id", *names]].melt(id_vars="id", var_name="attribute", value_name="value")
+    long = long.rename(columns={"id": "stakeholder_id"})
+    long["value"] = long["value"].astype(object).where(long["value"].notna(), "").astype(str)
+    return long.loc[long["value"] != ""].reset_index(drop=True).astype(object)
+
+
+def _key_series(table: str, frame: pd.DataFrame) -> pd.Series:
+    return _joined_keys(frame, schema.KEYS[table])
+
+
+def _joined_keys(frame: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> pd.Series:
+    """Key columns as one object-dtype string per row (object: hash lookups in ``isin`` stay fast)."""
+    out = frame[keys[0]].astype(object).map(str).astype(object)
+    for key in keys[1:]:
+        out = (out + _KEY_SEP + frame[key].astype(object).map(str)).astype(object)
+    return out
+
+
+def _records(frame: pd.DataFrame, **constants: Any) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values (no numpy scalars, no pd.NA) for executemany."""
+    if not len(frame):
+        return []
+    plain = frame.astype(object)
+    plain = plain.where(frame.notna(), None)
+    rows = plain.to_dict("records")
+    if constants:
+        for row in rows:
+            row.update(constants)
+    return rows
+
+
+def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFrame], final: Project,
+                   *, replace: bool, only: frozenset[str] = frozenset(TABLES)) -> None:
+    """Make the stored rows equal ``final``, touching only what differs; changed rows get version + 1.
+
+    Inserts and updates run parents first, deletes last and children first: a row re-pointed at a
+    new stakeholder is saved before the old one goes, so ON DELETE CASCADE only removes rows that
+    ``final`` no longer holds.
+    """
+    nothing: dict[str, list[dict[str, Any]]] = {"delete": [], "update": [], "insert": []}
+    plans = {table: _plan(table, raw[table], final.table(table), project_id, replace=replace) if table in only
+             else nothing for table in TABLES}
+    if "stakeholders" in only:
+        attributes = _attribute_plan(raw["attributes"], _long_attributes(final.stakeholders), project_id)
+    else:
+        attributes = {**nothing, "touched": set()}
+    if not replace and attributes["touched"]:
+        plans["stakeholders"]["update"] += _rows_for_version_bump(
+            raw["stakeholders"], final.stakeholders, attributes["touched"], plans["stakeholders"], project_id)
+    for table in _INSERT_ORDER:
+        t = schema.METADATA.tables[table]
+        if plans[table]["insert"]:
+            conn.execute(t.insert(), plans[table]["insert"])
+        if plans[table]["update"]:
+            values: dict[str, Any] = {c: sa.bindparam(c) for c in TABLES[table] if c not in schema.KEYS[table]}
+            if replace:
+                values["seq"] = sa.bindparam("seq")
+            if table in _VERSIONED:
+                values["version"] = t.c.version + 1
+            conn.execute(t.update().where(_key_clause(t, schema.KEYS[table])).values(values), plans[table]["update"])
+        if table == "stakeholders":
+            a = schema.METADATA.tables["stakeholder_attributes"]
+            if attributes["insert"]:
+                conn.execute(a.insert(), attributes["insert"])
+            if attributes["update"]:
+                conn.execute(a.update().where(_key_clause(a, ("stakeholder_id", "attribute")))
+                             .values(value=sa.bindparam("value")), attributes["update"])
+    a = schema.METADATA.tables["stakeholder_attributes"]
+    if attributes["delete"]:
+        conn.execute(a.delete().where(_key_clause(a, ("stakeholder_id", "attribute"))), attributes["delete"])
+    for table in reversed(_INSERT_ORDER):
+        if plans[table]["delete"]:
+            t = schema.METADATA.tables[table]
+            conn.execute(t.delete().where(_key_clause(t, schema.KEYS[table])), plans[table]["delete"])
+
+
+def _key_clause(t: sa.Table, keys: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    # "k_" names: UPDATE reserves the column names themselves for the SET values
+    return sa.and_(t.c.project_id == sa.bindparam("k_project_id"), *(t.c[k] == sa.bindparam(f"k_{k}") for k in keys))
+
+
+def _plan(table: str, stored: pd.DataFrame, wanted: pd.DataFrame, project_id: str,
+          *, replace: bool) -> dict[str, list[dict[str, Any]]]:
+    """executemany parameters to delete, update and insert so ``stored`` (DB form) becomes ``wanted``."""
+    keys = list(schema.KEYS[table])
+    old = _db_from_raw(table, stored)
+    new = _db_frame(table, wanted.reset_index(drop=True))
+    old_keys, new_keys = _key_series(table, old), _key_series(table, new)
+    gone = ~old_keys.isin(new_keys)
+    fresh = ~new_keys.isin(old_keys)
+    values = [c for c in TABLES[table] if c not in keys]
+    both = new.loc[~fresh]
+    if replace:  # the incoming order becomes the stored order
+        positions = pd.Series(range(len(new)), index=new.index)
+        changed = both.assign(seq=positions[~fresh])
+        fresh_seq = positions[fresh]
+    else:
+        before = _comparable(old.set_index(old_keys)[values].loc[new_keys[~fresh]])
+        after = _comparable(both[values])
+        changed = both.loc[(before != after).any(axis=1)] if len(both) else both
+        start = int(stored["seq"].max()) + 1 if len(stored) else 0
+        fresh_seq = pd.Series(range(start, start + int(fresh.sum())), index=new.index[fresh])
+    renamed = {k: f"k_{k}" for k in keys}
+    return {
+        "delete": _records(old.loc[gone, keys].rename(columns=renamed), k_project_id=project_id),
+        "update": _records(changed.rename(columns=renamed), k_project_id=project_id),
+        "insert": _records(new.loc[fresh].assign(seq=fresh_seq), project_id=project_id),
+    }
+
+
+def _comparable(frame: pd.DataFrame) -> Any:
+    # pandas' str conversion keeps None missing (and NaN != NaN), so mark missing values first
+    return frame.astype(object).where(frame.notna(), "\x00").astype(str).to_numpy()
+
+
+def _attribute_plan(stored: pd.DataFrame, wanted: pd.DataFrame, project_id: str) -> dict[str, Any]:
+    old_keys = _joined_keys(stored, ("stakeholder_id", "attribute"))
+    new_keys = _joined_keys(wanted, ("stakeholder_id", "attribute"))
+    gone = ~old_keys.isin(new_keys)
+    fresh = ~new_keys.isin(old_keys)
+    old_values = pd.Series(stored["value"].to_numpy(), index=old_keys.to_numpy())
+    changed = ~fresh & (new_keys.map(old_values) != wanted["value"])
+    touched = set(stored.loc[gone, "stakeholder_id"]) | set(wanted.loc[fresh | changed, "stakeholder_id"])
+    renamed = {"stakeholder_id": "k_stakeholder_id", "attribute": "k_attribute"}
+    return {
+        "delete": _records(stored.loc[gone, ["stakeholder_id", "attribute"]].rename(columns=renamed),
+                           k_project_id=project_id),
+        "update": _records(wanted.loc[changed].rename(columns=renamed), k_project_id=project_id),
+        "insert": _records(wanted.loc[fresh], project_id=project_id),
+        "touched": touched,
+    }
+
+
+def _rows_for_version_bump(stored: pd.DataFrame, final: pd.DataFrame, touched: set[str],
+                           plan: dict[str, list[dict[str, Any]]], project_id: str) -> list[dict[str, Any]]:
+    """Stakeholders whose only change is an attribute: rewrite them unchanged so their version moves on."""
+    already = {row["k_id"] for row in plan["update"]} | {row["id"] for row in plan["insert"]}
+    ids = (touched - already) & set(stored["id"]) & set(final["id"])
+    if not ids:
+        return []
+    rows = _db_frame("stakeholders", final.loc[final["id"].isin(ids)].reset_index(drop=True))
+    return _records(rows.rename(columns={"id": "k_id"}), k_project_id=project_id)
+
+
+# --- building the project as it would be after a change --------------------------------------------
+
+def _check(project: Project, *, cells_of: Project | None) -> list[Problem]:
+    """The validator's checks on the whole result; character/length checks only on the rows coming in."""
+    from coprod_map.validate import check_cells, check_project
+
+    problems = check_project(project, cells=False)
+    if cells_of is not None:
+        for table in TABLES:
+            frame = cells_of.table(table)
+            if len(frame):
+                problems += check_cells(frame.reset_index(drop=True), table=table)
+    return problems
+
+
+def _has_provenance(frame: pd.DataFrame) -> bool:
+    return all(c in frame.columns for c in _PROVENANCE)
+
+
+def _saved_provenance(frame: pd.DataFrame, table: str, *, like: pd.DataFrame) -> pd.DataFrame:
+    """Saved rows get a location too when the incoming rows have one, so every problem names a place."""
+    if not _has_provenance(like) or not len(frame):
+        return frame
+    return frame.assign(_file=f"{_TABLE_WORDS[table]} (already saved)", _row=None)
+
+
+def _merge_rows(table: str, current: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
+    """Upsert by key: incoming rows replace saved rows in place (keeping saved values of columns the
+    incoming frame lacks), new rows go at the end in their incoming order."""
+    if not len(incoming):
+        return current
+    if not len(current):
+        return incoming.reset_index(drop=True)
+    incoming = incoming.reset_index(drop=True)
+    cur_keys, inc_keys = _key_series(table, current).to_numpy(), _key_series(table, incoming)
+    missing = [c for c in current.columns if c not in incoming.columns and c not in _PROVENANCE]
+    if missing:
+        saved = current[missing].set_index(pd.Index(cur_keys)).reindex(inc_keys.to_numpy())
+        incoming = incoming.assign(**{c: saved[c].to_numpy() for c in missing})
+    position = pd.Series(range(len(current)), index=cur_keys)
+    order = inc_keys.map(position)
+    new = order.isna()
+    order[new] = range(len(current), len(current) + int(new.sum()))
+    replaced = pd.Series(cur_keys).isin(inc_keys).to_numpy()
+    kept = current.loc[~replaced].assign(_order=pd.Series(range(len(current)))[~replaced].to_numpy())
+    merged = pd.concat([kept, incoming.assign(_order=order.astype(float))], ignore_index=True)
+    merged = merged.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    for name in attribute_columns(merged) if table == "stakeholders" else []:
+        merged[name] = merged[name].astype(object).where(merged[name].notna(), "")
+    return merged
+
+
+def _merged_settings(settings: ProjectSettings, incoming: Project) -> ProjectSettings:
+    """Settings plus the relationship types, activity kinds and attributes an import brings."""
+    merged = ProjectSettings.from_dict(settings.to_dict())
+    merged.relationship_types += _new_values(incoming.relationships["type"], merged.relationship_types)
+    merged.activity_kinds += _new_values(incoming.activities["kind"], merged.activity_kinds)
+    stakeholders = incoming.stakeholders
+    for name in attribute_columns(stakeholders):
+        if name not in merged.attributes:
+            found = _new_values(stakeholders[name], [NOT_RECORDED, PREFER_NOT_TO_SAY])
+            merged.attributes[name] = sorted(found, key=str.casefold)
+    return merged
+
+
+def _new_values(series: pd.Series, known: list[str]) -> list[str]:
+    values = pd.unique(series.astype(object).where(series.notna(), "").astype(str).str.strip())
+    return [v for v in values if v and v not in known]
+
+
+def _clean_upserts(table: str, upserts: pd.DataFrame | None) -> pd.DataFrame:
+    """Edited rows in canonical form; text in a number column is refused here, naming row id and column."""
+    if upserts is None or not len(upserts):
+        return normalise_frame(table, pd.DataFrame(columns=list(TABLES[table])))
+    upserts = upserts.reset_index(drop=True)
+    words = _TABLE_WORDS[table]
+    missing = [k for k in schema.KEYS[table] if k not in upserts.columns]
+    if missing:
+        raise EditRejected([Problem(words, None, k, f"the edited rows have no '{k}' column.") for k in missing])
+    problems = []
+    ids = _key_series(table, upserts.astype({k: str for k in schema.KEYS[table]})).str.replace(_KEY_SEP, " / ")
+    for name, kind in TABLES[table].items():
+        if kind not in ("Int64", "Float64") or name not in upserts.columns:
+            continue
+        values = upserts[name].astype(object)
+        blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+        numbers = pd.to_numeric(values.where(~blank, None), errors="coerce")
+        bad = ~blank & numbers.isna()
+        problems += [Problem(words, None, name, f"'{i}': '{v}' is not a number.") for i, v in zip(ids[bad], values[bad], strict=True)]
+        if kind == "Int64":
+            fraction = ~blank & numbers.notna() & (numbers.astype(float) % 1 != 0)
+            problems += [Problem(words, None, name, f"'{i}': '{v}' is not a whole number.")
+                         for i, v in zip(ids[fraction], values[fraction], strict=True)]
+    if problems:
+        raise EditRejected(problems)
+    return normalise_frame(table, upserts)
+
+
+def _delete_keys(table: str, deletes: list) -> set[str]:
+    keys = schema.KEYS[table]
+    out = set()
+    for item in deletes:
+        parts = (item,) if isinstance(item, str) or not isinstance(item, (tuple, list)) else tuple(item)
+        if len(parts) != len(keys):
+            raise EditRejected([Problem(_TABLE_WORDS[table], None, None,
+                                        f"a row to delete must be given by {' and '.join(keys)}.")])
+        out.add(_KEY_SEP.join(str(p) for p in parts))
+    return out

@@ -18,3 +18,11 @@ def load_project(project_id: str, revision: int) -> Project:
     """The whole project as it is at ``revision`` (read-only: shared between sessions)."""
     del revision  # part of the cache key only
     return store().load(project_id)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Preparing the file...")
+def export_file(project_id: str, revision: int, fmt: str, name: str) -> tuple[str, bytes, str]:
+    """``(file name, bytes, MIME type)`` of the project at ``revision`` in export format ``fmt``."""
+    from coprod_map.io.export import export_project
+
+    return export_project(load_project(project_id, revision), fmt, name=name)

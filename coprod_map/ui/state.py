@@ -6,10 +6,13 @@ is the only source of truth.
 
 from __future__ import annotations
 
-import streamlit as st
+import contextlib
 
-from coprod_map.store import ProjectInfo, Store, default_database_url
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
 from coprod_map.errors import ProjectNotFound
+from coprod_map.store import ProjectInfo, Store, default_database_url
 
 PROJECT_KEY = "project_id"
 
@@ -44,6 +47,8 @@ def require_project() -> ProjectInfo:
         except ProjectNotFound:
             set_project(None)
     st.info("No project is open. Choose or create one on the Projects page first.")
-    st.page_link("pages/home.py", label="Go to Projects")
+    # outside the app's navigation (a page run on its own) there is no page to link to
+    with contextlib.suppress(StreamlitAPIException):
+        st.page_link("pages/home.py", label="Go to Projects")
     st.stop()
     raise AssertionError("unreachable")

@@ -46,4 +46,4 @@ def qualitative(n: int) -> list[str]:
 def colour_for(values: list[str]) -> dict[str, str]:
     """A stable colour per distinct value, in sorted order."""
     distinct = sorted({str(v) for v in values})
-    return dict(zip(distinct, qualitative(len(distinct))))
+    return dict(zip(distinct, qualitative(len(distinct)), strict=True))

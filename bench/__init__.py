@@ -1,0 +1,1 @@
+"""The coprod_map benchmark suite: ``python -m bench.run [--quick] [--json PATH]``."""

@@ -1,0 +1,133 @@
+"""What each measure runs: the package's real functions (imported lazily) and their yardsticks.
+
+A package function that is missing, or still a stub raising ``NotImplementedError``, raises
+:class:`bench.harness.Unavailable`, which the runner reports as "not available".
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from bench.generate import ATTRIBUTES
+from bench.harness import Unavailable
+from coprod_map.model import Project
+
+ATTRS = list(ATTRIBUTES)
+
+
+def need(module: str, name: str) -> Any:
+    """``module.name``, or :class:`Unavailable` saying which one is missing."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise Unavailable(f"{module} not importable ({exc})") from None
+    try:
+        return getattr(mod, name)
+    except AttributeError:
+        raise Unavailable(f"{module}.{name} is missing") from None
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a package function, turning a stub's ``NotImplementedError`` into :class:`Unavailable`."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise Unavailable(f"{getattr(fn, '__qualname__', fn)} is still a stub") from None
+
+
+# --- representation gaps ---------------------------------------------------------------------------
+
+def gap_workload(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Overall gap table for the five attributes (with Wilson intervals) plus the quarterly table,
+    against the reference population: ``gap_report`` and ``trend_table`` as the CLI and page call them."""
+    gap_report = need("coprod_map.analysis.representation", "gap_report")
+    trend_table = need("coprod_map.analysis.representation", "trend_table")
+    overall = call(gap_report, project, by=list(ATTRS), mode="population")
+    quarterly = call(trend_table, project, by=list(ATTRS), period="quarter", mode="population")
+    return overall, quarterly
+
+
+def duckdb_yardstick(project: Project) -> Callable[[], list]:
+    """A bare DuckDB query on tables already loaded: distinct participants per category of every
+    attribute (join participation to stakeholders, one GROUPING SET per attribute)."""
+    import duckdb
+
+    con = duckdb.connect()
+    people = project.stakeholders[["id", *ATTRS]].astype(str)
+    part = project.participation[["stakeholder_id", "activity_id"]].astype(str)
+    con.register("people_df", people)
+    con.register("part_df", part)
+    con.execute("CREATE TABLE people AS SELECT * FROM people_df")
+    con.execute("CREATE TABLE part AS SELECT * FROM part_df")
+    con.unregister("people_df")
+    con.unregister("part_df")
+    sets = ", ".join(f"({a})" for a in ATTRS)
+    sql = (f"SELECT {', '.join(ATTRS)}, count(DISTINCT p.stakeholder_id) AS people "
+           f"FROM part p JOIN people s ON s.id = p.stakeholder_id GROUP BY GROUPING SETS ({sets})")
+
+    def run() -> list:
+        return con.execute(sql).fetchall()
+
+    run.connection = con  # type: ignore[attr-defined]
+    return run
+
+
+# --- network ---------------------------------------------------------------------------------------
+
+def working_graph(project: Project) -> Any:
+    """The network helper's working graph (``tie_graph``: factorised ids + igraph)."""
+    tie_graph = need("coprod_map.analysis.network", "tie_graph")
+    return call(tie_graph, project.stakeholders, project.relationships)
+
+
+def igraph_yardstick(project: Project) -> Callable[[], Any]:
+    """igraph ``Graph.DataFrame`` of the same stakeholders (with their attributes) and ties."""
+    import igraph as ig
+
+    # the first column holds the vertex names, so the stakeholder's own name goes in as "label"
+    vertices = project.stakeholders[["id", "name", "kind", "involvement", *ATTRS]].rename(columns={"name": "label"})
+    edges = project.relationships[["source", "target", "type", "strength"]].astype(
+        {"strength": "float64"})
+
+    def run() -> Any:
+        return ig.Graph.DataFrame(edges, directed=False, vertices=vertices, use_vids=False)
+
+    return run
+
+
+def network_measures(tg: Any, project: Project) -> dict:
+    """The Relationships page's headline figures (degree, components, bridges, mixing for one attribute)."""
+    overview = need("coprod_map.analysis.network", "network_overview")
+    return call(overview, tg, project.stakeholders, by="area")
+
+
+def communities(tg: Any) -> pd.DataFrame:
+    table = need("coprod_map.analysis.network", "community_table")
+    return call(table, tg, seed=0)
+
+
+def network_html(project: Project, tg: Any) -> tuple[Callable[[], str], dict[str, float]]:
+    """A zero-argument callable producing the whole map's network HTML, and facts about its setup.
+
+    Positions come first from ``coprod_map.analysis.layout.positions`` (the page caches them), so the
+    callable times the HTML generation itself: ``map_html`` coloured by involvement, sized by degree.
+    """
+    import time
+
+    positions = need("coprod_map.analysis.layout", "positions")
+    map_html = need("coprod_map.viz.network_html", "map_html")
+    degree_table = need("coprod_map.analysis.network", "degree_table")
+    start = time.perf_counter()
+    pos = call(positions, tg, seed=0)
+    layout_seconds = time.perf_counter() - start
+    degree = call(degree_table, tg).set_index("id")["degree"]
+
+    def build() -> str:
+        return call(map_html, project.stakeholders, project.relationships, positions=pos,
+                    colour_by="involvement", size=degree, size_label="degree").html
+
+    return build, {"layout_seconds": layout_seconds}

@@ -1,0 +1,188 @@
+"""The command line: ``python -m coprod_map COMMAND``.
+
+Exit codes: 0 done; 1 input refused or the database could not be used (messages on stderr, one
+problem per line as ``file, row N, column 'x': message``); 2 the command itself was wrong (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coprod_map.errors import Problem
+
+__all__ = ["main", "build_parser"]
+
+EXPORT_FORMATS = ("bundle", "xlsx", "kumu", "gephi", "graphml", "gexf", "json")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                        help="SQLAlchemy database URL (default: $COPROD_MAP_DB, else a SQLite file in your data folder)")
+    parser = argparse.ArgumentParser(
+        prog="python -m coprod_map", parents=[common],
+        description="Participation mapping for co-production: keep projects, import and check files, export.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser("projects", parents=[common], help="list the projects in the database",
+                        description="List every project with its revision and the number of rows in each table.")
+
+    imp = commands.add_parser("import", parents=[common], help="import files into a project (created if needed)",
+                              description="Check the files, then import them into the project in one step. "
+                                          "Nothing is saved if any problem is found.")
+    imp.add_argument("--project", required=True, metavar="NAME", help="project name or id")
+    imp.add_argument("--replace", action="store_true", help="replace the project's data instead of merging into it")
+    imp.add_argument("files", nargs="+", metavar="FILE", type=Path, help="CSV, XLSX, ZIP, GraphML or GEXF files")
+
+    val = commands.add_parser("validate", parents=[common], help="check files and report every problem",
+                              description="Check files the way import does. Changes nothing.")
+    val.add_argument("files", nargs="+", metavar="FILE", type=Path)
+
+    exp = commands.add_parser("export", parents=[common], help="export a project to a file",
+                              description="Write a project in one of the export formats.")
+    exp.add_argument("--project", required=True, metavar="NAME", help="project name or id")
+    exp.add_argument("--format", required=True, choices=EXPORT_FORMATS, dest="fmt")
+    exp.add_argument("--out", required=True, metavar="PATH", type=Path,
+                     help="file to write, or an existing folder to write the suggested file name into")
+
+    commands.add_parser("demo", parents=[common], help="add the sample project",
+                        description="Load the sample project into the database (once).")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Imported after parsing so that --help and usage errors answer at once (pandas is slow to import).
+    from coprod_map.errors import CoprodError, EditRejected, ImportRejected
+
+    try:
+        return _COMMANDS[args.command](args)
+    except (ImportRejected, EditRejected) as error:
+        _fail(str(error), error.problems)
+    except CoprodError as error:
+        _fail(str(error), [])
+    return 1
+
+
+def _fail(headline: str, problems: list[Problem]) -> None:
+    for problem in problems:
+        print(str(problem), file=sys.stderr)
+    print(headline, file=sys.stderr)
+
+
+def _store(args: argparse.Namespace):
+    from coprod_map.store import Store
+
+    return Store(getattr(args, "db", None))
+
+
+def _read(paths: list[Path]) -> list[tuple[str, bytes]]:
+    from coprod_map.errors import ImportRejected, Problem
+
+    files, problems = [], []
+    for path in paths:
+        try:
+            files.append((path.name, path.read_bytes()))
+        except OSError as error:
+            problems.append(Problem(str(path), None, None, f"could not be read ({error.strerror or 'unknown error'})."))
+    if problems:
+        raise ImportRejected(problems)
+    return files
+
+
+def _projects(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        frame = store.list_projects()
+    finally:
+        store.close()
+    if frame.empty:
+        print("No projects yet. Add one with: python -m coprod_map import --project NAME FILE")
+        return 0
+    print(frame.to_string(index=False))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from coprod_map.errors import CoprodError, ProjectNotFound
+    from coprod_map.io.read import read_files
+
+    files = _read(args.files)
+    store = _store(args)
+    try:
+        try:
+            project_id, created = store.find_project(args.project), False
+        except ProjectNotFound:
+            project_id, created = None, True
+        existing = store.load(project_id) if project_id and not args.replace else None
+        staged = read_files(files, existing=existing)
+        if created:
+            project_id = store.create_project(args.project)
+        try:
+            revision = store.import_project(project_id, staged.project, replace=args.replace)
+        except CoprodError:
+            if created:  # a refused import leaves no empty project behind
+                store.delete_project(project_id)
+            raise
+        for notice in staged.notices:
+            print(notice)
+        counts = ", ".join(f"{n} {table}" for table, n in staged.project.counts().items() if n)
+        print(f"Imported {counts or 'nothing'} into '{args.project}' (revision {revision}).")
+    finally:
+        store.close()
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from coprod_map.io.read import check_files
+
+    problems = check_files(_read(args.files))
+    if problems:
+        _fail(f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'} found; nothing was changed", problems)
+        return 1
+    print(f"No problems found in {len(args.files)} {'file' if len(args.files) == 1 else 'files'}.")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from coprod_map.errors import CoprodError
+    from coprod_map.io.export import export_project
+
+    store = _store(args)
+    try:
+        project_id = store.find_project(args.project)
+        info = store.project_info(project_id)
+        project = store.load(project_id)
+    finally:
+        store.close()
+    filename, data, _mime = export_project(project, args.fmt, name=info.name)
+    target = args.out / filename if args.out.is_dir() else args.out
+    try:
+        target.write_bytes(data)
+    except OSError as error:
+        raise CoprodError(f"Could not write {target}: {error.strerror or 'unknown error'}.") from None
+    print(f"Wrote {target} ({len(data):,} bytes).")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from coprod_map.sample import SAMPLE_NAME, load_sample
+
+    store = _store(args)
+    try:
+        project_id = load_sample(store)
+        info = store.project_info(project_id)
+        counts = store.load(project_id).counts()
+    finally:
+        store.close()
+    print(f"The sample project '{info.name or SAMPLE_NAME}' is ready (id {project_id}): "
+          + ", ".join(f"{n} {table}" for table, n in counts.items()) + ".")
+    return 0
+
+
+_COMMANDS = {"projects": _projects, "import": _import, "validate": _validate, "export": _export, "demo": _demo}

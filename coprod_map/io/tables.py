@@ -1,0 +1,409 @@
+"""CSV files and XLSX sheets -> text frames that remember where each row came from.
+
+A ``Sheet`` is one table as the user sees it: its headers, a frame of ``str`` cells (blank = ``""``)
+plus ``_file`` (display name) and ``_row`` (1-based sheet row, header = row 1), and the problems and
+notices found while reading it. Nothing here knows what the columns mean; the format readers do.
+
+Checks made on every sheet: duplicate headers (after trimming and case-folding), blank headers,
+rows with more values than headers, spreadsheet error values (``#N/A`` ...), control characters,
+invisible/bidi characters, over-long cells; for XLSX also zip bombs, DTDs/entities, encrypted or
+legacy files, hidden sheets, merged cells and formulas without a saved value.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from coprod_map.errors import ImportRejected, Problem
+from coprod_map.io import text as textio
+from coprod_map.validate import check_cells
+
+try:  # written by the exporter helper; the fallback keeps the reader working without it
+    from coprod_map.io.cells import restore as _restore
+except ImportError:  # pragma: no cover
+    def _restore(text: str) -> str:
+        if isinstance(text, str) and len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r\n":
+            return text[1:]
+        return text
+
+__all__ = [
+    "MAX_ZIP_ENTRIES",
+    "MAX_UNCOMPRESSED",
+    "Sheet",
+    "column_letter",
+    "open_zip",
+    "read_csv",
+    "read_workbook",
+    "sheet_from_records",
+]
+
+MAX_ZIP_ENTRIES = 1_000
+MAX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed/compressed for any entry over 1 MB; real workbooks stay far below
+
+SPREADSHEET_ERRORS = ("#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                      "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!")
+_SCI_RE = r"^[+-]?\d(\.\d+)?[eE]\+\d+$"
+_DTD_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+@dataclass
+class Sheet:
+    file: str                 # where problems point: "people.csv" or "book.xlsx (sheet Elements)"
+    name: str                 # sheet name, or the file name for a CSV
+    headers: list[str]
+    frame: pd.DataFrame       # str cells, columns = headers, plus _file and _row
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    hidden: bool = False
+    delimiter: str | None = None
+    encoding: str | None = None
+
+    @property
+    def data_columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in ("_file", "_row")]
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters.
+
+    >>> column_letter(0), column_letter(27)
+    ('A', 'AB')
+    """
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# --- records -> Sheet ------------------------------------------------------------------------
+
+def sheet_from_records(file: str, rows: list[list[str]], row_numbers: list[int], *, name: str | None = None,
+                       hidden: bool = False) -> Sheet:
+    """Build a Sheet from raw records (first record = header), checking headers and cells."""
+    problems: list[Problem] = []
+    notices: list[str] = []
+    if not rows:
+        raise ImportRejected([Problem(file, None, None, "The file is empty. Nothing was imported.")])
+    header = [str(h).replace("\ufeff", "").strip() for h in rows[0]]
+    body = rows[1:]
+    body_rows = row_numbers[1:]
+    width = max([len(header), *(len(r) for r in body)]) if body else len(header)
+    padded = [list(r) + [""] * (width - len(r)) for r in body]
+    header = header + [""] * (width - len(header))
+
+    # Columns with no header: ignored when empty (a trailing comma), a problem otherwise.
+    declared = len(rows[0])
+    keep: list[int] = []
+    for i, title in enumerate(header[:declared]):
+        if title:
+            keep.append(i)
+        elif any(r[i].strip() for r in padded):
+            problems.append(Problem(file, 1, column_letter(i), f"column {column_letter(i)} has no header. "
+                                    "Give it a name in row 1 or delete the column."))
+        else:
+            notices.append(f"{file}: column {column_letter(i)} has no header and no values; it was ignored")
+    for r, number in zip(padded, body_rows, strict=True):
+        filled = [j for j in range(declared, width) if r[j].strip()]
+        if filled:
+            problems.append(Problem(file, number, None,
+                                    f"this row has {filled[-1] + 1} values but the header has {declared} columns. "
+                                    "Remove the extra values or add a header for them."))
+    # Duplicate headers after trimming and case-folding.
+    seen: dict[str, int] = {}
+    for i in keep:
+        key = header[i].casefold()
+        if key in seen:
+            first = seen[key]
+            problems.append(Problem(file, 1, header[i],
+                                    f"column '{header[i]}' appears twice (columns {column_letter(first)} and "
+                                    f"{column_letter(i)}). Rename or remove one."))
+        else:
+            seen[key] = i
+    keep = [i for i in keep if seen.get(header[i].casefold()) == i]
+    headers = [header[i] for i in keep]
+    data = {header[i]: [r[i] for r in padded] for i in keep}
+    frame = pd.DataFrame(data, columns=headers, dtype=object) if padded else pd.DataFrame(
+        {h: pd.Series([], dtype=object) for h in headers})
+    frame = frame.map(_clean_cell) if len(frame) else frame
+    frame["_file"] = file
+    frame["_row"] = pd.Series(body_rows, dtype="int64")
+    sheet = Sheet(file=file, name=name or file, headers=headers, frame=frame, problems=problems, notices=notices,
+                  hidden=hidden)
+    if not len(frame) and not problems:
+        raise ImportRejected([Problem(file, None, None, "Headers found but no rows; nothing was imported.")])
+    sheet.problems += _cell_problems(sheet)
+    return sheet
+
+
+def _clean_cell(value: str) -> str:
+    return _restore(value) if value[:1] == "'" else value
+
+
+def _cell_problems(sheet: Sheet) -> list[Problem]:
+    frame = sheet.frame
+    problems: list[Problem] = []
+    for name in sheet.headers:
+        col = frame[name]
+        errors = col.str.strip().str.upper().isin(SPREADSHEET_ERRORS)
+        for value, row in zip(col[errors], frame["_row"][errors], strict=True):
+            problems.append(Problem(sheet.file, int(row), name, f"spreadsheet error {value.strip()} in this cell. "
+                                    "Fix the formula or type the value in."))
+    problems += check_cells(frame, file=sheet.file, columns=sheet.headers)
+    return problems
+
+
+def scientific_ids(sheet: Sheet, column: str) -> list[str]:
+    """Notices for ids that look like Excel turned them into scientific notation (1.23E+11)."""
+    if column not in sheet.frame.columns:
+        return []
+    mask = sheet.frame[column].str.match(_SCI_RE)
+    return [f"{sheet.file}, row {row}, column '{column}': '{value}' looks like scientific notation; "
+            "Excel may have changed this id. Check it." for value, row in zip(sheet.frame[column][mask],
+                                                                              sheet.frame["_row"][mask], strict=True)]
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+def read_csv(file: str, data: bytes) -> Sheet:
+    """One CSV/TSV file as a Sheet. Raises ImportRejected when it cannot be read at all."""
+    kind = textio.binary_kind(data)
+    if kind:
+        raise ImportRejected([Problem(file, None, None, _binary_message(kind))])
+    decoded = textio.decode(data, file=file)
+    delimiter = textio.choose_delimiter(decoded.text)
+    rows, starts = textio.records(decoded.text, delimiter, file=file)
+    if not rows:
+        raise ImportRejected([Problem(file, None, None, "The file is empty. Nothing was imported.")])
+    sheet = sheet_from_records(file, rows, starts)
+    sheet.delimiter, sheet.encoding = delimiter, decoded.encoding
+    if decoded.notice:
+        sheet.notices.insert(0, decoded.notice)
+    if delimiter != ",":
+        sheet.notices.append(f"{file}: values are separated by {textio.DELIMITER_WORDS[delimiter]}")
+    return sheet
+
+
+def _binary_message(kind: str) -> str:
+    if kind == "zip":
+        return "This is an Excel workbook or zip file, not a text file. Import it as a workbook, or save it as CSV."
+    if kind == "ole":
+        return LEGACY_MESSAGE
+    return f"This is {kind}, not a text file. Choose a CSV, XLSX, GraphML or GEXF file."
+
+
+LEGACY_MESSAGE = ("This is an old-style Excel file (.xls) or a password-protected workbook. "
+                  "Save it as .xlsx without a password and import that.")
+
+
+# --- zip safety ------------------------------------------------------------------------------
+
+def open_zip(file: str, data: bytes) -> zipfile.ZipFile:
+    """Open a zip (XLSX or bundle) after checking entry count, declared size and compression ratio."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ImportRejected([Problem(file, None, None, "This zip or workbook file is damaged and cannot be opened. "
+                                      "Save it again and retry.")]) from None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise ImportRejected([Problem(file, None, None, f"This file holds {len(infos):,} parts; the limit is "
+                                      f"{MAX_ZIP_ENTRIES:,}. It was not opened.")])
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED:
+        raise ImportRejected([Problem(file, None, None, f"File expands beyond {MAX_UNCOMPRESSED // (1024 * 1024)} MB "
+                                      f"when unpacked ({total / 1024 / 1024:,.0f} MB). It was not opened.")])
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ImportRejected([Problem(file, None, None, "This file is compressed far more than a real workbook "
+                                          "would be (a possible zip bomb). It was not opened.")])
+        if info.flag_bits & 0x1:
+            raise ImportRejected([Problem(file, None, None, "This zip file is password-protected. "
+                                          "Save it again without a password.")])
+    return archive
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str) -> bytes:
+    # Read at most the declared size (+1 byte) so a lying header cannot make us unpack more.
+    with archive.open(info) as handle:
+        content = handle.read(info.file_size + 1)
+    if len(content) > info.file_size:
+        raise ImportRejected([Problem(file, None, None, "This file's parts are larger than they claim to be. "
+                                      "It was not opened.")])
+    return content
+
+
+def check_xml_parts(archive: zipfile.ZipFile, file: str) -> None:
+    """Refuse any XML part that declares a DTD or entities (billion laughs, XXE)."""
+    for info in archive.infolist():
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        content = _read_member(archive, info, file)
+        if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+            content = content.decode("utf-16", errors="replace").encode("utf-8")
+        if _DTD_RE.search(content):
+            raise ImportRejected([Problem(file, None, None, "Workbook contains forbidden XML (a DTD or entity "
+                                          "declarations). Save it again from a spreadsheet program.")])
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+def read_workbook(file: str, data: bytes, *, sheets: list[str] | None = None) -> list[Sheet]:
+    """Every sheet of an XLSX (or only ``sheets``, matched case-insensitively) as Sheets.
+
+    Hidden sheets are returned with ``hidden=True`` and a notice; the caller decides.
+    Raises ImportRejected for unsafe or unreadable workbooks.
+    """
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportRejected([Problem(file, None, None, LEGACY_MESSAGE)])
+    archive = open_zip(file, data)
+    names = {i.filename for i in archive.infolist()}
+    if "xl/workbook.xml" not in names:
+        raise ImportRejected([Problem(file, None, None, "This zip file is not an Excel workbook.")])
+    check_xml_parts(archive, file)
+    has_formulas = any(b"<f" in _read_member(archive, i, file) for i in archive.infolist()
+                       if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))
+    import openpyxl  # imported late: only workbook imports pay for it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+        formulas = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=False) if has_formulas else None
+    except Exception:  # openpyxl raises many kinds; none of them is safe to show
+        raise ImportRejected([Problem(file, None, None, "This workbook could not be read. Open it in a "
+                                      "spreadsheet program, save it as .xlsx and retry.")]) from None
+    wanted = {s.casefold() for s in sheets} if sheets is not None else None
+    out: list[Sheet] = []
+    for ws in book.worksheets:
+        if wanted is not None and ws.title.strip().casefold() not in wanted:
+            continue
+        out.append(_sheet_from_worksheet(file, ws, formulas[ws.title] if formulas is not None else None))
+    return out
+
+
+def sheet_names(file: str, data: bytes) -> list[tuple[str, bool]]:
+    """(sheet name, hidden?) for each sheet, without loading cell data."""
+    archive = open_zip(file, data)
+    check_xml_parts(archive, file)
+    import defusedxml.ElementTree as SafeET
+
+    try:
+        root = SafeET.fromstring(_read_member(archive, archive.getinfo("xl/workbook.xml"), file),
+                                 forbid_dtd=True)
+    except Exception:
+        raise ImportRejected([Problem(file, None, None, "This workbook could not be read. Save it as .xlsx and retry.")]) from None
+    out = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "sheet":
+            out.append((element.get("name", ""), element.get("state", "visible") != "visible"))
+    return out
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, _dt.datetime):
+        if value.time() == _dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _sheet_from_worksheet(file: str, ws, formula_ws) -> Sheet:
+    display = f"{file} (sheet {ws.title})"
+    hidden = ws.sheet_state != "visible"
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = [_cell_text(v) for v in values]
+        if any(c.strip() for c in cells):
+            rows.append(cells)
+            numbers.append(number)
+    if not rows:
+        raise ImportRejected([Problem(display, None, None, "The sheet is empty. Nothing was imported.")])
+    # Rows above the header are not expected: the header is the first non-blank row.
+    sheet = sheet_from_records(display, rows, numbers, name=ws.title, hidden=hidden)
+    header_row = numbers[0]
+    header_cells = rows[0]
+
+    def header_for(column: int) -> str:
+        title = header_cells[column - 1].strip() if column - 1 < len(header_cells) else ""
+        return title or column_letter(column - 1)
+
+    for merged in ws.merged_cells.ranges:
+        sheet.problems.append(Problem(display, merged.min_row, header_for(merged.min_col),
+                                      f"cells {merged.coord} are merged. Unmerge them so each value sits in its own cell."))
+    if formula_ws is not None:
+        for row in formula_ws.iter_rows(min_row=header_row):
+            for cell in row:
+                if cell.data_type == "f" and ws.cell(row=cell.row, column=cell.column).value is None:
+                    sheet.problems.append(Problem(display, cell.row, header_for(cell.column),
+                                                  "this cell is a formula with no saved value. Open the file in a "
+                                                  "spreadsheet program, let it calculate, save, and retry."))
+    if hidden:
+        sheet.notices.append(f"{display}: this sheet is hidden")
+    return sheet
+
+
+# --- from a sheet's headers to our columns --------------------------------------------------
+
+def header_key(header: str) -> str:
+    """How headers are compared: trimmed, case-folded, spaces and hyphens as ``_``.
+
+    >>> header_key(" Stakeholder ID "), header_key("Speaks-basis")
+    ('stakeholder_id', 'speaks_basis')
+    """
+    return re.sub(r"[\s\-]+", "_", str(header).strip().casefold())
+
+
+@dataclass
+class Part:
+    """One of our tables as read from one sheet: our column names, text cells, ``_file``/``_row``."""
+
+    table: str
+    frame: pd.DataFrame
+    source_columns: dict[str, str] = field(default_factory=dict)  # our column -> the sheet's header
+
+
+def map_columns(sheet: Sheet, table: str, mapping: dict[str, str], *, extras: str = "attributes") -> tuple[Part, list[str]]:
+    """Rename a sheet's columns to ours.
+
+    ``mapping`` is {header_key(their header): our column}; headers whose key already is one of the
+    table's core columns map to it. ``extras="attributes"`` keeps every other column under its own
+    header (stakeholder attributes); ``extras="drop"`` drops them and returns a notice.
+    """
+    from coprod_map.model import TABLES
+
+    core = TABLES[table]
+    renames: dict[str, str] = {}
+    dropped: list[str] = []
+    for header in sheet.headers:
+        key = header_key(header)
+        target = mapping.get(key) or (key if key in core else None)
+        if target and target not in renames.values():
+            renames[header] = target
+        elif extras == "attributes" and target is None:
+            renames[header] = header
+        else:
+            dropped.append(header)
+    frame = sheet.frame[[*renames, "_file", "_row"]].rename(columns=renames)
+    notices = []
+    if dropped:
+        notices.append(f"{sheet.file}: columns not used: {', '.join(dropped)}")
+    source = {ours: theirs for theirs, ours in renames.items() if ours != theirs}
+    return Part(table, frame, source), notices

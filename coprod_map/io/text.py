@@ -1,0 +1,159 @@
+"""Bytes -> text -> records: encodings and delimiters the way spreadsheet programs write CSV.
+
+- Encodings tried in order: a BOM (UTF-8, UTF-16 LE/BE) decides; else UTF-8; else Windows-1252
+  (Excel's "CSV" on Windows), which is reported in a notice.
+- Delimiters come from an allowlist (``,`` ``;`` tab ``|``) and are chosen by consistent field
+  counts over the first records; nothing else is ever sniffed.
+- Records are parsed with the stdlib ``csv`` module so each record keeps the sheet row it starts on
+  (header = row 1; a record with quoted newlines is located at its first line). CR-only line ends
+  and quoted newlines work.
+- Binary files posing as text (XLSX, PNG, PDF ...) are named by their magic bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+
+from coprod_map.errors import ImportRejected, Problem
+
+__all__ = ["DELIMITERS", "MAX_ROWS", "Decoded", "binary_kind", "choose_delimiter", "decode", "records"]
+
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_WORDS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+#: Rows per file (header excluded) beyond which a file is refused before parsing the rest.
+MAX_ROWS = 200_000
+
+# The csv module's default field limit (131,072) would turn a long cell into a parser error; the
+# length rule (10,000 characters) is checked afterwards with a clear message instead.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+_MAGIC = (
+    (b"PK\x03\x04", "zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"\x89PNG", "a PNG image"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """``"zip"``, ``"ole"`` or a plain-words name for a known binary file; None for anything else.
+
+    >>> binary_kind(b"%PDF-1.7"), binary_kind(b"id,name")
+    ('a PDF document', None)
+    """
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str  # plain words: "UTF-8", "Windows-1252", "UTF-16"
+    notice: str | None
+
+
+def decode(data: bytes, *, file: str) -> Decoded:
+    """Decode a text file; raise ImportRejected naming the file when it is empty or not text."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            text, encoding = data[3:].decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            _reject(file, "starts like a UTF-8 file but holds bytes that are not UTF-8. Save it again as CSV UTF-8.")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text, encoding = data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            _reject(file, "starts like a UTF-16 text file but could not be read as one. Save it again as CSV UTF-8.")
+    else:
+        try:
+            text, encoding = data.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            try:
+                text, encoding = data.decode("cp1252"), "Windows-1252"
+            except UnicodeDecodeError:
+                _reject(file, "is not a text file we can read (not UTF-8, UTF-16 or Windows-1252). "
+                              "Save it again as CSV UTF-8.")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        _reject(file, "The file is empty. Nothing was imported.")
+    notice = f"{file}: read as {encoding} text" if encoding != "UTF-8" else None
+    return Decoded(text, encoding, notice)
+
+
+def _reject(file: str, message: str) -> None:
+    raise ImportRejected([Problem(file, None, None, message)])
+
+
+def choose_delimiter(text: str, *, sample_records: int = 50) -> str:
+    """The allowlisted delimiter whose first records have the most consistent field counts (>1 field).
+
+    >>> choose_delimiter("id;name;score\\n1;Ann;3,5\\n")
+    ';'
+    >>> choose_delimiter("name\\nAnn\\nBob\\n")
+    ','
+    """
+    best, best_score = ",", (-1.0, 0)
+    for delimiter in DELIMITERS:
+        counts = []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            for record in reader:
+                if not record or all(not cell.strip() for cell in record):
+                    continue
+                counts.append(len(record))
+                if len(counts) >= sample_records:
+                    break
+        except csv.Error:
+            pass
+        if not counts or counts[0] < 2:
+            continue
+        header = counts[0]
+        consistent = sum(1 for c in counts if c == header) / len(counts)
+        score = (consistent, header)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def records(text: str, delimiter: str, *, file: str, max_rows: int = MAX_ROWS) -> tuple[list[list[str]], list[int]]:
+    """Every non-blank record and the sheet row it starts on. Raises ImportRejected on a quote never closed.
+
+    >>> records('a,b\\r1,"x\\ny"\\r2,z\\r', ",", file="f.csv")
+    ([['a', 'b'], ['1', 'x\\ny'], ['2', 'z']], [1, 2, 4])
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    previous = 0
+    try:
+        for record in reader:
+            start = previous + 1
+            previous = reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            rows.append(record)
+            starts.append(start)
+            if len(rows) > max_rows + 1:
+                raise ImportRejected([Problem(file, None, None,
+                                              f"has more than {max_rows:,} rows; the limit is {max_rows:,} rows per file. "
+                                              "Split it into smaller files.")])
+    except csv.Error as error:
+        start = previous + 1
+        if "end of data" in str(error) or "EOF" in str(error):
+            message = "a quote opened in this row is never closed. Add the closing quote mark (\")."
+        else:
+            message = f"this row could not be read ({error}). Check the quote marks in it."
+        raise ImportRejected([Problem(file, start, None, message)]) from None
+    return rows, starts

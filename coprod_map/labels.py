@@ -1,0 +1,179 @@
+"""The words users see: plain-language names and help text for every table, column and setting.
+
+Kept apart from ``model.py`` so the wording can change without touching code that uses the
+column names.
+"""
+
+from __future__ import annotations
+
+from coprod_map.model import AFFECTED_LEVELS, BASES, DIRECTIONS, EXPERIENCES, INVOLVEMENT_LEVELS, KINDS
+
+__all__ = [
+    "COLUMN_LABELS",
+    "EDITABLE_TABLES",
+    "FIELD_HELP",
+    "SETTINGS_HELP",
+    "TABLE_HELP",
+    "TABLE_LABELS",
+    "WELCOME",
+    "column_label",
+    "field_help",
+]
+
+WELCOME = (
+    "coprod_map helps you see who your work affects and who is actually taking part. "
+    "Map every person, group, organisation and community asset, the ties between them, "
+    "and who came to which activity. Then compare who is affected with who is involved, "
+    "look at the relationships, keep a record of decisions, and share an accessible report. "
+    "Everything stays on this computer (or your own server)."
+)
+
+TABLE_LABELS: dict[str, str] = {
+    "stakeholders": "Stakeholders",
+    "relationships": "Relationships",
+    "activities": "Activities",
+    "participation": "Participation records",
+    "reference": "Reference population",
+}
+
+#: The tables a user edits on the "Stakeholders and ties" page, in tab order.
+EDITABLE_TABLES = ("stakeholders", "relationships", "activities", "participation")
+
+TABLE_HELP: dict[str, str] = {
+    "stakeholders": "Everyone who is affected by the work or could take part: people, groups, organisations "
+    "and community assets. One row each.",
+    "relationships": "Who is connected to whom, and how. One row per tie between two stakeholders.",
+    "activities": "Workshops, meetings, surveys and other chances to take part. One row each.",
+    "participation": "Who took part in which activity. One row per stakeholder per activity.",
+    "reference": "How many people in the wider population belong to each group, to compare against.",
+}
+
+
+def _choices(coded: dict) -> str:
+    return "; ".join(str(label) for label in coded.values())
+
+
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "stakeholders": {
+        "id": "ID",
+        "name": "Name",
+        "kind": "Kind",
+        "roles": "Roles",
+        "experience": "Experience",
+        "affected": "How affected (0-3)",
+        "influence": "Influence (0-5)",
+        "involvement": "Involvement",
+        "speaks_for": "Speaks for",
+        "speaks_basis": "Speaks on what basis",
+        "notes": "Notes",
+    },
+    "relationships": {
+        "id": "ID",
+        "source": "From",
+        "target": "To",
+        "type": "Type of tie",
+        "direction": "Direction",
+        "strength": "Strength (0-5)",
+        "since": "Since",
+        "until": "Until",
+        "notes": "Notes",
+    },
+    "activities": {
+        "id": "ID",
+        "title": "Title",
+        "date": "Date",
+        "kind": "Kind of activity",
+        "cycle": "Review cycle",
+        "notes": "Notes",
+    },
+    "participation": {
+        "stakeholder_id": "Stakeholder",
+        "activity_id": "Activity",
+        "notes": "Notes",
+    },
+    "reference": {
+        "attribute": "Attribute",
+        "category": "Category",
+        "count": "Count",
+        "share": "Share",
+        "source": "Source of the figures",
+    },
+}
+
+FIELD_HELP: dict[str, dict[str, str]] = {
+    "stakeholders": {
+        "id": "A short code that never changes, used to link relationships and participation to this "
+        "stakeholder. Leave it blank on a new row and one is made for you.",
+        "name": "What people call this person, group or organisation. Use initials or a role if a name "
+        "should not be kept.",
+        "kind": f"What sort of stakeholder this is: {_choices(KINDS)}.",
+        "roles": "Roles this stakeholder holds, for example carer, councillor, youth worker. Several allowed.",
+        "experience": f"Kinds of experience they bring: {_choices(EXPERIENCES)}. Several allowed.",
+        "affected": "How strongly the work affects them: "
+        + "; ".join(f"{k} = {v}" for k, v in AFFECTED_LEVELS.items())
+        + ".",
+        "influence": "How much say they have over the work, from 0 (none) to 5 (a great deal).",
+        "involvement": f"How far they take part, lowest first: {_choices(INVOLVEMENT_LEVELS)}.",
+        "speaks_for": "Wider groups this stakeholder speaks for, for example young carers. Several allowed.",
+        "speaks_basis": f"Why they can speak for those groups: {_choices(BASES)}.",
+        "notes": "Anything else worth keeping. Keep personal details to the minimum you need.",
+    },
+    "relationships": {
+        "id": "A short code for this tie. Leave it blank on a new row and one is made for you.",
+        "source": "The stakeholder the tie starts from.",
+        "target": "The stakeholder the tie goes to.",
+        "type": "What kind of tie this is. The choices are set on the Project settings page.",
+        "direction": f"Which way the tie runs: {_choices(DIRECTIONS)}.",
+        "strength": "How strong the tie is, from 0 (very weak) to 5 (very strong).",
+        "since": "When the tie began, as YYYY-MM-DD. Leave blank if not known.",
+        "until": "When the tie ended, as YYYY-MM-DD. Leave blank if it still holds.",
+        "notes": "Anything else worth keeping about this tie.",
+    },
+    "activities": {
+        "id": "A short code for this activity. Leave it blank on a new row and one is made for you.",
+        "title": "A name people will recognise, for example 'Young people's workshop'.",
+        "date": "The day it took place, as YYYY-MM-DD.",
+        "kind": "What sort of activity it was. The choices are set on the Project settings page.",
+        "cycle": "Which review cycle it belongs to. Cycles are set on the Project settings page.",
+        "notes": "Anything else worth keeping about this activity.",
+    },
+    "participation": {
+        "stakeholder_id": "Who took part.",
+        "activity_id": "Which activity they took part in.",
+        "notes": "Anything worth keeping about how they took part.",
+    },
+    "reference": {
+        "attribute": "The attribute these figures describe, for example age band.",
+        "category": "One category of that attribute, for example 16-24.",
+        "count": "How many people in the wider population are in this category.",
+        "share": "The share of the wider population in this category, from 0 to 1.",
+        "source": "Where the figures come from, for example the 2021 census.",
+    },
+}
+
+ATTRIBUTE_HELP = (
+    "A category this project records to check who is involved. The choices are set on the "
+    "Project settings page. 'not recorded' and 'prefer not to say' are kept apart from blank."
+)
+
+SETTINGS_HELP: dict[str, str] = {
+    "attributes": "Things you record about stakeholders to check who is taking part, for example age band, "
+    "area or disability. One row per attribute; list its categories separated by |.",
+    "relationship_types": "The kinds of tie people can choose when recording a relationship. One per line.",
+    "activity_kinds": "The kinds of activity people can choose, for example workshop or survey. One per line.",
+    "cycles": "Review cycles: stretches of work you look back on together. Give each a name, a start and an end.",
+    "min_cell": "Counts smaller than this are hidden in anything you share, so no one can be picked out. "
+    "5 is a common choice.",
+    "project_name": "A name for the project that everyone using it will recognise.",
+    "project_description": "A sentence on what the project is about (optional).",
+}
+
+
+def column_label(table: str, column: str) -> str:
+    """The plain-language header for a column (attributes keep their own name)."""
+    return COLUMN_LABELS.get(table, {}).get(column, column)
+
+
+def field_help(table: str, column: str) -> str:
+    """Help text for a column; attribute columns get the general attribute help."""
+    return FIELD_HELP.get(table, {}).get(column, ATTRIBUTE_HELP)

@@ -1,0 +1,243 @@
+"""The co-production record in the database: load it, edit one table, import a whole record.
+
+Functions take a :class:`coprod_map.store.Store` and use its transaction helpers, so every change
+runs in ONE transaction (SQLite ``BEGIN IMMEDIATE``), is checked before a single row is written
+(``EditRejected``/``ImportRejected`` name table, row id and column; nothing is written), and moves the
+project's revision on by one, exactly like the map's own edits. Changed rows get ``version + 1``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from coprod_map import schema
+from coprod_map.errors import EditRejected, ImportRejected, Problem
+from coprod_map.model import ProjectSettings
+from coprod_map.record import (
+    ID_PREFIX,
+    RECORD_KEYS,
+    RECORD_TABLES,
+    TABLE_WORDS,
+    Record,
+    check_record,
+    check_table,
+    cycle_names,
+    normalise_record_frame,
+    record_rows,
+)
+from coprod_map.store import Store
+
+__all__ = ["apply_record_edits", "import_record", "load_record", "record_table"]
+
+_SEP = "\x1f"
+#: Parents first (need_met points at needs).
+_ORDER = tuple(RECORD_TABLES)
+
+
+def _sql(table: str) -> sa.Table:
+    return schema.METADATA.tables[schema.RECORD_SQL_TABLES[table]]
+
+
+def _read_table(conn: Connection, project_id: str, table: str) -> pd.DataFrame:
+    t = _sql(table)
+    query = sa.select(*(t.c[c] for c in RECORD_TABLES[table])).where(t.c.project_id == project_id).order_by(t.c.seq)
+    return normalise_record_frame(table, pd.read_sql(query, conn))
+
+
+def _ids(conn: Connection, project_id: str, table: str, column: str = "id") -> list[str]:
+    t = schema.METADATA.tables[table]
+    return [str(v) for v in conn.execute(sa.select(t.c[column]).where(t.c.project_id == project_id)).scalars()]
+
+
+def _settings(row: sa.Row) -> ProjectSettings:
+    return ProjectSettings.from_dict(json.loads(row.settings or "{}"))
+
+
+def load_record(store: Store, project_id: str) -> Record:
+    """The project's whole record (raises ``ProjectNotFound`` for an unknown id)."""
+    with store._read() as conn:
+        store._project_row(conn, project_id)
+        return Record(**{table: _read_table(conn, project_id, table) for table in RECORD_TABLES})
+
+
+def record_table(store: Store, project_id: str, table: str) -> pd.DataFrame:
+    """One table of the record."""
+    _known(table)
+    with store._read() as conn:
+        store._project_row(conn, project_id)
+        return _read_table(conn, project_id, table)
+
+
+def _known(table: str) -> None:
+    if table not in RECORD_TABLES:
+        raise EditRejected([Problem("edit", None, None,
+                                    f"'{table}' is not a table of the record. Expected one of: {', '.join(RECORD_TABLES)}.")])
+
+
+def _keys(table: str, frame: pd.DataFrame) -> pd.Series:
+    keys = RECORD_KEYS[table]
+    out = frame[keys[0]].astype(object).map(str).astype(object)
+    for key in keys[1:]:
+        out = (out + _SEP + frame[key].astype(object).map(str)).astype(object)
+    return out
+
+
+def _delete_keys(table: str, deletes: list) -> list[tuple[str, ...]]:
+    keys = RECORD_KEYS[table]
+    out = []
+    for item in deletes:
+        parts = (item,) if isinstance(item, str) or not isinstance(item, (tuple, list)) else tuple(item)
+        if len(parts) != len(keys):
+            raise EditRejected([Problem(TABLE_WORDS[table][0], None, None,
+                                        f"a row to delete must be given by {' and '.join(keys)}.")])
+        out.append(tuple(str(p) for p in parts))
+    return out
+
+
+def _with_saved_values(table: str, upserts: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Columns missing from ``upserts`` keep their saved values on existing rows (blank on new ones)."""
+    missing = [c for c in RECORD_TABLES[table] if c not in upserts.columns]
+    if not missing or not len(current):
+        return upserts
+    saved = current.set_index(_keys(table, current).to_numpy())
+    keys = _keys(table, upserts.astype({k: str for k in RECORD_KEYS[table]}))
+    filled = upserts.copy()
+    for column in missing:
+        filled[column] = pd.Series(saved[column].reindex(keys.to_numpy()).to_numpy(), index=upserts.index, dtype=object)
+    return filled
+
+
+def apply_record_edits(
+    store: Store,
+    project_id: str,
+    table: str,
+    *,
+    upserts: pd.DataFrame | None = None,
+    deletes: list | None = None,
+) -> int:
+    """Upsert whole rows of record ``table`` and delete rows by key, as one checked change.
+
+    Keys are :data:`coprod_map.record.RECORD_KEYS` (``id`` for most; ``(need_id, activity_id)``,
+    ``cycle``, ``(cycle, kind)``). Stakeholder, activity, need, cycle and component names must exist;
+    coded values, numbers and dates must be valid. Returns the project's revision (moved on by one
+    when anything changed). Deleting a need removes whether it was met at each activity too.
+    """
+    _known(table)
+    delete_keys = _delete_keys(table, deletes or [])
+    raw = pd.DataFrame(columns=list(RECORD_TABLES[table])) if upserts is None else upserts.reset_index(drop=True)
+    raw = raw[[c for c in raw.columns if not str(c).startswith("_")]]
+    missing_keys = [k for k in RECORD_KEYS[table] if k not in raw.columns and len(raw)]
+    if missing_keys:
+        raise EditRejected([Problem(TABLE_WORDS[table][0], None, k, f"the edited rows have no '{k}' column.")
+                            for k in missing_keys])
+    from coprod_map.components import COMPONENTS
+
+    with store._write() as conn:
+        row = store._project_row(conn, project_id)
+        current = _read_table(conn, project_id, table)
+        if len(raw):
+            filled = _with_saved_values(table, raw, current)
+            needs = _read_table(conn, project_id, "needs")["id"].tolist() if table == "need_met" else []
+            problems = check_table(
+                table, filled,
+                stakeholder_ids=_ids(conn, project_id, "stakeholders"),
+                activity_ids=_ids(conn, project_id, "activities"),
+                cycles=cycle_names(_settings(row)), need_ids=needs,
+                components=[c.key for c in COMPONENTS],
+            )
+            if problems:
+                raise EditRejected(problems)
+            incoming = normalise_record_frame(table, filled)
+        else:
+            incoming = normalise_record_frame(table, raw)
+        changed = _write(conn, project_id, table, current, incoming, delete_keys)
+        if not changed:
+            return int(row.revision)
+        return store._bump(conn, project_id)
+
+
+def _write(conn: Connection, project_id: str, table: str, current: pd.DataFrame, incoming: pd.DataFrame,
+           delete_keys: list[tuple[str, ...]]) -> bool:
+    """Delete, update (version + 1) and insert so the stored table takes the edit. True when anything changed."""
+    t = _sql(table)
+    keys = RECORD_KEYS[table]
+    key_clause = sa.and_(t.c.project_id == sa.bindparam("k_project_id"), *(t.c[k] == sa.bindparam(f"k_{k}") for k in keys))
+    incoming_keys = set(_keys(table, incoming)) if len(incoming) else set()
+    saved_keys = _keys(table, current)
+    gone = [k for k in delete_keys if _SEP.join(k) in set(saved_keys) and _SEP.join(k) not in incoming_keys]
+    if gone:
+        conn.execute(t.delete().where(key_clause),
+                     [{"k_project_id": project_id, **{f"k_{c}": v for c, v in zip(keys, k, strict=True)}} for k in gone])
+    if not len(incoming):
+        return bool(gone)
+    new = record_rows(table, incoming)
+    new_keys = _keys(table, incoming)
+    old = record_rows(table, current).set_index(saved_keys.to_numpy()) if len(current) else None
+    exists = new_keys.isin(set(saved_keys)).to_numpy()
+    values = [c for c in RECORD_TABLES[table] if c not in keys]
+    updates: list[dict[str, Any]] = []
+    if exists.any() and old is not None:
+        before = old.loc[new_keys[exists].to_numpy(), values].astype(str).to_numpy()
+        after = new.loc[exists, values].astype(str).to_numpy()
+        differs = (before != after).any(axis=1)
+        for record in new.loc[exists].loc[differs].to_dict("records"):
+            updates.append({**{c: record[c] for c in values}, "k_project_id": project_id,
+                            **{f"k_{k}": record[k] for k in keys}})
+    if updates:
+        conn.execute(t.update().where(key_clause).values({**{c: sa.bindparam(c) for c in values},
+                                                          "version": t.c.version + 1}), updates)
+    inserts = new.loc[~exists].to_dict("records")
+    if inserts:
+        start = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.seq), -1))
+                                 .where(t.c.project_id == project_id)).scalar_one()) + 1
+        for i, record in enumerate(inserts):
+            record.update(project_id=project_id, seq=start + i)
+        conn.execute(t.insert(), inserts)
+    return bool(gone or updates or inserts)
+
+
+def import_record(store: Store, project_id: str, record: Record, *, replace: bool = True) -> int:
+    """Save a whole record (``replace``: instead of the saved one; else rows upserted by key) in one transaction.
+
+    Checked against the project's stakeholders, activities and review cycles first; ``ImportRejected``
+    carries every problem and nothing is written.
+    """
+    with store._write() as conn:
+        row = store._project_row(conn, project_id)
+        stakeholder_ids = _ids(conn, project_id, "stakeholders")
+        activity_ids = _ids(conn, project_id, "activities")
+        problems = check_record(record, stakeholder_ids=stakeholder_ids, activity_ids=activity_ids,
+                                settings=_settings(row))
+        if not replace and len(record.need_met):  # rows may point at needs already saved
+            saved_needs = set(_read_table(conn, project_id, "needs")["id"]) | set(record.needs["id"].astype(str))
+            problems = [p for p in problems if not (p.column == "need_id" and _need_ok(p, saved_needs))]
+        if problems:
+            raise ImportRejected(problems)
+        normalised = record.normalised()
+        if replace:
+            for table in reversed(_ORDER):
+                t = _sql(table)
+                conn.execute(t.delete().where(t.c.project_id == project_id))
+        for table in _ORDER:
+            current = _read_table(conn, project_id, table)
+            _write(conn, project_id, table, current, normalised.table(table), [])
+        return store._bump(conn, project_id)
+
+
+def _need_ok(problem: Problem, saved: set[str]) -> bool:
+    return any(f"'{need}' is not a known need id" in problem.message for need in saved)
+
+
+def next_record_ids(existing: pd.Series | list[str], table: str, n: int) -> list[str]:
+    """``n`` new ids for ``table`` (``D1``, ``D2`` ... for decisions), after the highest used."""
+    from coprod_map.editing import next_ids
+
+    return next_ids(existing, ID_PREFIX[table], n)
+
+
+__all__ += ["next_record_ids"]

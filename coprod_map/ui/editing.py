@@ -1,0 +1,353 @@
+"""Editable tables and the quick-add form, wired to the store.
+
+Every change in an editor is written in its own transaction by the ``on_change`` callback
+before the page says "Saved". The editor's key carries the project revision and a per-table
+counter, so after each commit (or refusal) the editor is rebuilt from what the database
+holds: nothing is applied twice and nothing waits in the browser to be lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from coprod_map import labels
+from coprod_map.editing import (
+    KEY_COLUMNS,
+    PAGE_SIZE,
+    edits_from_changes,
+    has_changes,
+    next_ids,
+    page_count,
+    shown_rows,
+)
+from coprod_map.errors import EditRejected, Problem, StoreError
+from coprod_map.model import (
+    AFFECTED_LEVELS,
+    BASES,
+    DIRECTIONS,
+    EXPERIENCES,
+    INFLUENCE_RANGE,
+    INVOLVEMENT_LEVELS,
+    KINDS,
+    NOT_RECORDED,
+    PREFER_NOT_TO_SAY,
+    STRENGTH_RANGE,
+    Project,
+    attribute_columns,
+    normalise_frame,
+)
+from coprod_map.store import ProjectInfo
+from coprod_map.ui.cache import load_project
+from coprod_map.ui.state import store
+from coprod_map.ui.widgets import safe_text, show_problems
+
+__all__ = ["column_config", "editor_key", "quick_add_stakeholder", "table_editor"]
+
+#: Above this many stakeholders, "From"/"To"/"Stakeholder" columns are typed ids, not drop-downs.
+MAX_ID_OPTIONS = 2000
+_DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"
+
+
+def _nonce_key(table: str) -> str:
+    return f"_editor_nonce_{table}"
+
+
+def _message_key(table: str) -> str:
+    return f"_editor_message_{table}"
+
+
+def editor_key(table: str, project_id: str, revision: int) -> str:
+    """The key of a table's editor for this project, revision and reset counter."""
+    nonce = st.session_state.get(_nonce_key(table), 0)
+    return f"editor_{table}_{project_id}_{revision}_{nonce}"
+
+
+def _reset_editor(table: str) -> None:
+    st.session_state[_nonce_key(table)] = st.session_state.get(_nonce_key(table), 0) + 1
+
+
+def _saved_now() -> str:
+    return f"Saved at {datetime.now().strftime('%H:%M:%S')}"
+
+
+# --- column configuration --------------------------------------------------------------------
+
+def _selectbox(table: str, column: str, options: list, coded: dict | None = None, **kw: Any) -> Any:
+    return st.column_config.SelectboxColumn(
+        labels.column_label(table, column),
+        help=labels.field_help(table, column),
+        options=options,
+        format_func=(lambda code: str(coded.get(code, code))) if coded else None,
+        **kw,
+    )
+
+
+def _options(preferred: list[str], present: pd.Series | None) -> list[str]:
+    """The settings' choices first, then any other value already in the data (so no row looks broken)."""
+    extra: list[str] = []
+    if present is not None and len(present):
+        extra = [v for v in pd.unique(present.astype(str)) if v and v not in preferred]
+    return [*preferred, *sorted(extra)]
+
+
+def _stakeholder_choice(project: Project, table: str, column: str, present: pd.Series | None) -> Any:
+    stakeholders = project.stakeholders
+    if len(stakeholders) > MAX_ID_OPTIONS:
+        return st.column_config.TextColumn(
+            labels.column_label(table, column), help=labels.field_help(table, column) + " Type the stakeholder's ID."
+        )
+    names = dict(zip(stakeholders["id"], stakeholders["name"], strict=True))
+    options = _options(list(names), present)
+    return st.column_config.SelectboxColumn(
+        labels.column_label(table, column),
+        help=labels.field_help(table, column),
+        options=options,
+        format_func=lambda sid: f"{names[sid]} ({sid})" if names.get(sid) else str(sid),
+    )
+
+
+def column_config(table: str, project: Project, shown: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Column types, plain-word headers and help for one table of ``project``."""
+    cc = st.column_config
+    settings = project.settings
+
+    def text(column: str, **kw: Any) -> Any:
+        return cc.TextColumn(labels.column_label(table, column), help=labels.field_help(table, column), **kw)
+
+    def number(column: str, lo: float, hi: float, step: float) -> Any:
+        return cc.NumberColumn(
+            labels.column_label(table, column), help=labels.field_help(table, column),
+            min_value=lo, max_value=hi, step=step,
+        )
+
+    def multi(column: str, options: list[str], coded: dict | None = None, new: bool = True) -> Any:
+        return cc.MultiselectColumn(
+            labels.column_label(table, column), help=labels.field_help(table, column),
+            options=options, accept_new_options=new,
+            format_func=(lambda code: str(coded.get(code, code))) if coded else None,
+        )
+
+    def present(column: str) -> pd.Series | None:
+        return shown[column] if shown is not None and column in shown else None
+
+    def list_values(column: str) -> list[str]:
+        frame = project.stakeholders
+        if column not in frame or frame.empty:
+            return []
+        return sorted({v for items in frame[column] for v in items})[:500]
+
+    if table == "stakeholders":
+        config: dict[str, Any] = {
+            "id": text("id", max_chars=64),
+            "name": text("name", required=True),
+            "kind": _selectbox(table, "kind", list(KINDS), KINDS, required=True, default="person"),
+            "roles": multi("roles", list_values("roles")),
+            "experience": multi("experience", list(EXPERIENCES), EXPERIENCES, new=False),
+            "affected": number("affected", 0, 3, 1),
+            "influence": number("influence", *INFLUENCE_RANGE, 1),
+            "involvement": _selectbox(table, "involvement", list(INVOLVEMENT_LEVELS), INVOLVEMENT_LEVELS),
+            "speaks_for": multi("speaks_for", list_values("speaks_for")),
+            "speaks_basis": _selectbox(table, "speaks_basis", list(BASES), BASES),
+            "notes": text("notes"),
+        }
+        for attribute in attribute_columns(project.stakeholders):
+            categories = list(settings.attributes.get(attribute, []))
+            for special in (NOT_RECORDED, PREFER_NOT_TO_SAY):
+                if special not in categories:
+                    categories.append(special)
+            config[attribute] = cc.SelectboxColumn(
+                attribute, help=labels.field_help(table, attribute), options=_options(categories, present(attribute))
+            )
+        return config
+    if table == "relationships":
+        return {
+            "id": text("id", max_chars=64),
+            "source": _stakeholder_choice(project, table, "source", present("source")),
+            "target": _stakeholder_choice(project, table, "target", present("target")),
+            "type": _selectbox(table, "type", _options(list(settings.relationship_types), present("type"))),
+            "direction": _selectbox(table, "direction", list(DIRECTIONS), DIRECTIONS),
+            "strength": number("strength", *STRENGTH_RANGE, 0.5),
+            "since": text("since", validate=_DATE_PATTERN),
+            "until": text("until", validate=_DATE_PATTERN),
+            "notes": text("notes"),
+        }
+    if table == "activities":
+        cycles = [str(c.get("name", "")) for c in settings.cycles if c.get("name")]
+        return {
+            "id": text("id", max_chars=64),
+            "title": text("title", required=True),
+            "date": text("date", validate=_DATE_PATTERN),
+            "kind": _selectbox(table, "kind", _options(list(settings.activity_kinds), present("kind"))),
+            "cycle": _selectbox(table, "cycle", _options(cycles, present("cycle"))),
+            "notes": text("notes"),
+        }
+    if table == "participation":
+        activities = project.activities
+        titles = dict(zip(activities["id"], activities["title"], strict=True))
+        return {
+            "stakeholder_id": _stakeholder_choice(project, table, "stakeholder_id", present("stakeholder_id")),
+            "activity_id": cc.SelectboxColumn(
+                labels.column_label(table, "activity_id"), help=labels.field_help(table, "activity_id"),
+                options=_options(list(titles), present("activity_id")),
+                format_func=lambda aid: f"{titles[aid]} ({aid})" if titles.get(aid) else str(aid),
+                required=True,
+            ),
+            "notes": text("notes"),
+        }
+    return {c: text(c) for c in project.table(table).columns if not str(c).startswith("_")}
+
+
+# --- the editor and its commit ---------------------------------------------------------------
+
+def _commit(table: str, project_id: str, revision: int, query: str, page: int, key: str) -> None:
+    """on_change: write the editor's change-set to the database in one transaction."""
+    changes = st.session_state.get(key)
+    if not has_changes(changes):
+        return
+    message_key = _message_key(table)
+    try:
+        db = store()
+        if db.revision(project_id) != revision:
+            st.session_state[message_key] = (
+                "warning",
+                "Someone (perhaps you, in another tab) changed this project a moment ago, so this edit was "
+                "not saved. The table now shows the latest data: please make the change again.",
+            )
+            return
+        frame = load_project(project_id, revision).table(table)
+        shown = shown_rows(frame, query=query, page=page)
+        upserts, deletes = edits_from_changes(
+            table, shown, changes,
+            existing=frame,
+            file=f"{labels.TABLE_LABELS[table]} table",
+        )
+        db.apply_edits(project_id, table, upserts=upserts, deletes=deletes)
+        st.session_state[message_key] = ("saved", _saved_now())
+    except EditRejected as error:
+        st.session_state[message_key] = ("problems", error.problems)
+    except StoreError as error:
+        st.session_state[message_key] = ("error", f"Nothing was saved: {error}")
+    finally:
+        _reset_editor(table)
+
+
+def show_message(table: str) -> None:
+    """The outcome of the last commit of ``table`` (once)."""
+    message = st.session_state.pop(_message_key(table), None)
+    if not message:
+        return
+    kind, body = message
+    if kind == "saved":
+        st.success(safe_text(body), icon=":material/check_circle:")
+    elif kind == "problems":
+        show_problems(body, intro=f"{len(body)} problem(s) found. Nothing was saved; the table shows what is saved.")
+    elif kind == "warning":
+        st.warning(body)
+    else:
+        st.error(safe_text(body))
+
+
+def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFrame:
+    """Search box, pager and an editable table for one table of the open project."""
+    frame = project.table(table)
+    st.caption(labels.TABLE_HELP[table])
+    left, right = st.columns([3, 1])
+    query = left.text_input(
+        "Search", key=f"search_{table}", placeholder="Type to find rows",
+        help="Shows only rows where any column contains this text (capitals ignored).",
+    )
+    filtered_count = len(frame) if not query.strip() else len(shown_rows(frame, query=query, page_size=len(frame) or 1))
+    pages = page_count(filtered_count)
+    page = 1
+    if pages > 1:
+        page = int(right.number_input(
+            f"Page (of {pages})", min_value=1, max_value=pages, step=1, key=f"page_{table}",
+            help=f"Large tables are shown {PAGE_SIZE} rows at a time.",
+        ))
+    shown = shown_rows(frame, query=query, page=page)
+    visible = shown[[c for c in shown.columns if not str(c).startswith("_")]]
+    key = editor_key(table, info.id, info.revision)
+    show_message(table)
+    st.data_editor(
+        visible,
+        key=key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config=column_config(table, project, visible),
+        column_order=list(visible.columns),
+        on_change=_commit,
+        args=(table, info.id, info.revision, query, page, key),
+    )
+    if has_changes(st.session_state.get(key)):
+        # The callback commits edits made in the browser before this run. A change-set that is
+        # still here reached the editor another way (session state set by code or a test):
+        # commit it the same way, then draw the page again from the database.
+        _commit(table, info.id, info.revision, query, page, key)
+        st.rerun()
+    total = f"{len(frame):,} {labels.TABLE_LABELS[table].lower()} in this project"
+    if query.strip():
+        total += f"; {filtered_count:,} match the search"
+    if pages > 1:
+        total += f"; showing page {page} of {pages}"
+    st.caption(total + ". Each change is saved as soon as you leave the cell.")
+    return visible
+
+
+# --- quick add -------------------------------------------------------------------------------
+
+def quick_add_stakeholder(project: Project, info: ProjectInfo) -> None:
+    """A short form for adding one stakeholder at a time (made for workshops)."""
+    h = labels.FIELD_HELP["stakeholders"]
+    with st.form("quick_add", clear_on_submit=True, border=True):
+        st.subheader("Add a stakeholder")
+        name = st.text_input("Stakeholder name", help=h["name"], max_chars=200)
+        c1, c2, c3 = st.columns(3)
+        kind = c1.selectbox("Kind", list(KINDS), format_func=KINDS.get, help=h["kind"])
+        involvement = c2.selectbox(
+            "Involvement", list(INVOLVEMENT_LEVELS), format_func=INVOLVEMENT_LEVELS.get, help=h["involvement"]
+        )
+        affected = c3.selectbox(
+            "How affected", [0, 1, 2, 3], index=2, help=h["affected"],
+            format_func=lambda v: f"{v} - {AFFECTED_LEVELS[v]}",
+        )
+        roles = st.text_input("Roles (separate with |)", help=h["roles"])
+        attributes = {}
+        attribute_names = attribute_columns(project.stakeholders) or list(project.settings.attributes)
+        if attribute_names:
+            columns = st.columns(min(3, len(attribute_names)))
+            for i, attribute in enumerate(attribute_names):
+                categories = list(project.settings.attributes.get(attribute, []))
+                choices = ["", *categories, *[c for c in (NOT_RECORDED, PREFER_NOT_TO_SAY) if c not in categories]]
+                attributes[attribute] = columns[i % len(columns)].selectbox(
+                    attribute, choices, help=labels.field_help("stakeholders", attribute),
+                    format_func=lambda c: c or "(leave blank)", key=f"quick_add_attr_{attribute}",
+                )
+        notes = st.text_input("Notes", help=h["notes"])
+        submitted = st.form_submit_button("Add stakeholder", type="primary")
+    if not submitted:
+        return
+    if not name.strip():
+        show_problems([Problem("Add a stakeholder", None, "name", "A name is needed. Type a name or a role.")])
+        return
+    new_id = next_ids(project.stakeholders["id"], "s", 1)[0]
+    row = {"id": new_id, "name": name.strip(), "kind": kind, "involvement": involvement, "affected": affected,
+           "roles": roles, "notes": notes, **attributes}
+    frame = pd.DataFrame([row])
+    try:
+        store().apply_edits(info.id, "stakeholders", upserts=normalise_frame("stakeholders", frame), deletes=[])
+    except EditRejected as error:
+        show_problems(error.problems)
+        return
+    except StoreError as error:
+        st.error(safe_text(f"Nothing was saved: {error}"))
+        return
+    st.session_state[_message_key("stakeholders")] = ("saved", f"Added: {name.strip()}. {_saved_now()}")
+    st.rerun()
+
+
+__all__ += ["KEY_COLUMNS", "show_message"]

@@ -1,0 +1,151 @@
+"""The upload wizard: files in, detected format and preview, column matching, problems, one-step import."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from coprod_map import labels
+from coprod_map.errors import CoprodError, ImportRejected
+from coprod_map.io.read import check_files, detect, read_files
+from coprod_map.model import TABLES
+from coprod_map.store import ProjectInfo
+from coprod_map.ui.cache import load_project
+from coprod_map.ui.state import store
+from coprod_map.ui.widgets import safe_text, show_problems
+
+__all__ = ["upload_wizard"]
+
+_NONCE = "_upload_nonce"
+_MESSAGE = "_upload_message"
+_KEEP = "(keep this name)"
+_IGNORE = "(leave this column out)"
+#: every column name coprod_map knows, for the matching drop-downs
+KNOWN_COLUMNS = sorted({c for columns in TABLES.values() for c in columns})
+
+
+def _nonce() -> int:
+    return int(st.session_state.get(_NONCE, 0))
+
+
+def _column_choice(column: str) -> str:
+    if column in (_KEEP, _IGNORE):
+        return column
+    tables = [labels.TABLE_LABELS[t] for t, cols in TABLES.items() if column in cols]
+    return f"{column} ({', '.join(tables)})"
+
+
+def _file_card(name: str, data: bytes, index: int) -> dict[str, str]:
+    """Detected format, a preview and the column-matching controls of one file; returns its mapping."""
+    mapping: dict[str, str] = {}
+    with st.container(border=True):
+        st.text(f"File {index + 1}: {name}")
+        try:
+            found = detect(name, data)
+        except ImportRejected as rejected:
+            show_problems(rejected.problems, intro="This file cannot be read:")
+            return mapping
+        st.caption(safe_text(f"Looks like: {found.description}"))
+        if len(found.preview):
+            st.dataframe(found.preview, hide_index=True, width="stretch", height=min(35 * (len(found.preview) + 1) + 3, 250))
+        unknown = [c for c in found.columns if c not in KNOWN_COLUMNS]
+        digest = hashlib.sha1(f"{name}|{index}".encode()).hexdigest()[:10]
+        with st.expander("Match columns", icon=":material/swap_horiz:", expanded=found.table is None and bool(unknown)):
+            st.caption("If a heading in your file means one of coprod_map's columns, choose it here. "
+                       "Columns you keep under their own name become attributes.")
+            for column in found.columns:
+                choice = st.selectbox(
+                    column if len(column) < 80 else column[:77] + "...",
+                    [_KEEP, _IGNORE, *KNOWN_COLUMNS],
+                    key=f"map_{_nonce()}_{digest}_{column}",
+                    format_func=_column_choice,
+                    help="Which coprod_map column this heading holds.",
+                    label_visibility="visible",
+                )
+                if choice == _IGNORE:
+                    mapping[column] = ""
+                elif choice != _KEEP:
+                    mapping[column] = choice
+    return mapping
+
+
+def _import(info: ProjectInfo, files: list[tuple[str, bytes]], column_map: dict, replace: bool) -> None:
+    existing = load_project(info.id, info.revision)
+    try:
+        staged = read_files(files, column_map=column_map or None, existing=existing)
+        store().import_project(info.id, staged.project, replace=replace)
+    except ImportRejected as rejected:
+        st.session_state[_MESSAGE] = ("problems", rejected.problems)
+        return
+    except CoprodError as error:
+        st.session_state[_MESSAGE] = ("error", f"Nothing was imported: {error}")
+        return
+    counts = staged.project.counts()
+    read = ", ".join(f"{n:,} {labels.TABLE_LABELS[t].lower()}" for t, n in counts.items() if n)
+    verb = "Replaced the project with" if replace else "Imported"
+    st.session_state[_MESSAGE] = ("success", f"{verb} {read or 'nothing'} from {len(files)} file(s).", staged.notices)
+    st.session_state[_NONCE] = _nonce() + 1  # a fresh, empty uploader
+
+
+def _show_message() -> None:
+    message = st.session_state.pop(_MESSAGE, None)
+    if not message:
+        return
+    if message[0] == "problems":
+        show_problems(message[1], intro="Nothing was imported. Fix these problems in your files and try again.")
+    elif message[0] == "error":
+        st.error(safe_text(message[1]))
+    else:
+        st.success(safe_text(message[1]), icon=":material/check_circle:")
+        for notice in message[2]:
+            st.info(safe_text(notice))
+
+
+def upload_wizard(info: ProjectInfo) -> None:
+    """Upload, check and import files into the open project."""
+    _show_message()
+    uploads = st.file_uploader(
+        "Choose one or more files",
+        accept_multiple_files=True,
+        key=f"uploader_{_nonce()}",
+        help="CSV or Excel files made from the templates below, a zip of CSV files, a Kumu or Gephi export, "
+        "GraphML, GEXF, or an attendance sheet. Nothing is saved until you press Import.",
+    )
+    if not uploads:
+        return
+    files = [(u.name, u.getvalue()) for u in uploads]
+    column_map = {}
+    for i, (name, data) in enumerate(files):
+        mapping = _file_card(name, data, i)
+        if mapping:
+            column_map[name] = mapping
+    problems = check_files(files, column_map=column_map or None, existing=load_project(info.id, info.revision))
+    if problems:
+        show_problems(problems, intro=f"{len(problems)} problem(s) found. Nothing will be imported until they are fixed.")
+    else:
+        st.success("No problems found. Ready to import.", icon=":material/task_alt:")
+    mode = st.radio(
+        "How to import",
+        ["merge", "replace"],
+        format_func={"merge": "Add to the project (rows with the same ID are updated)",
+                     "replace": "Replace everything in the project with these files"}.get,
+        key=f"import_mode_{_nonce()}",
+        help="Adding keeps everything already saved. Replacing deletes what is saved first.",
+    )
+    confirmed = True
+    if mode == "replace":
+        confirmed = st.checkbox(
+            "Yes, delete everything saved in this project and use only these files",
+            key=f"import_confirm_{_nonce()}",
+            help="Download an export first if you may need what is there now.",
+        )
+    if st.button("Import", type="primary", disabled=bool(problems) or not confirmed, icon=":material/upload:"):
+        _import(info, files, column_map, replace=mode == "replace")
+        st.rerun()
+
+
+def preview_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first rows of a table for a preview (kept small)."""
+    return frame.head(10).reset_index(drop=True)

@@ -1,0 +1,89 @@
+"""Small building blocks every page uses: problems as a table, a chart with its table, safe text.
+
+User text never reaches the screen as markup: pass it through ``safe_text`` before
+``st.caption``/``st.write``, or show it with ``st.text``/``st.dataframe``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from coprod_map.errors import Problem, problems_frame
+
+__all__ = ["chart_with_table", "safe_text", "show_problems"]
+
+# Everything Streamlit's markdown treats specially: CommonMark punctuation, plus ``:`` (emoji
+# shortcodes and ``:red[...]``), ``$`` (LaTeX) and ``~`` (strikethrough).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~:&=\"'^])")
+
+
+def safe_text(value: Any) -> str:
+    r"""``value`` as text that markdown shows literally (every special character escaped).
+
+    Newlines become spaces, so a user cannot start a heading or a list.
+
+    >>> safe_text("**bold** [link](javascript:x) :red[hi] $x$")
+    '\\*\\*bold\\*\\* \\[link\\]\\(javascript\\:x\\) \\:red\\[hi\\] \\$x\\$'
+    >>> safe_text(None)
+    ''
+    """
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def show_problems(problems: Iterable[Problem], *, intro: str | None = None) -> None:
+    """Every problem as one table (file, row, column, what to fix); nothing when there are none."""
+    problems = list(problems)
+    if not problems:
+        return
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    st.error(intro or f"{count} {noun} found. Nothing was saved. Fix the rows below and try again.")
+    frame = problems_frame(problems)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "file": st.column_config.TextColumn("File", help="Which file or table the problem is in"),
+            "row": st.column_config.NumberColumn("Row", help="Row as a spreadsheet shows it (the header is row 1)"),
+            "column": st.column_config.TextColumn("Column", help="Which column the problem is in"),
+            "what to fix": st.column_config.TextColumn("What to fix", width="large"),
+        },
+    )
+
+
+def chart_with_table(
+    fig: Any,
+    table: pd.DataFrame,
+    *,
+    summary: str,
+    key: str | None = None,
+    table_label: str = "Show the figures as a table",
+    on_select: str = "ignore",
+    selection_mode: Any = ("points", "box", "lasso"),
+) -> Any:
+    """A plotly chart, its plain-language summary, and the same figures as a table in an expander.
+
+    ``summary`` is shown as text (escaped), so it may contain user words. Returns what
+    ``st.plotly_chart`` returns (the selection state when ``on_select="rerun"``).
+    """
+    result = st.plotly_chart(
+        fig,
+        key=key,
+        width="stretch",
+        on_select=on_select,
+        selection_mode=selection_mode,
+        config={"displaylogo": False, "responsive": True},
+    )
+    st.caption(safe_text(summary))
+    with st.expander(table_label):
+        st.dataframe(table, hide_index=True, width="stretch")
+    return result

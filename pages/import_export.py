@@ -1,0 +1,39 @@
+"""Import and export: the upload wizard, downloads in every format, and blank templates."""
+
+import streamlit as st
+
+from coprod_map.io.export import FORMATS, export_project
+from coprod_map.io.templates import TEMPLATES, template
+from coprod_map.model import empty_project
+from coprod_map.ui.cache import export_file
+from coprod_map.ui.importing import upload_wizard
+from coprod_map.ui.state import require_project
+
+info = require_project()
+
+st.title("Import and export")
+st.text(f"Project: {info.name}")
+
+st.header("Import files")
+upload_wizard(info)
+
+st.header("Download this project")
+st.caption("Each file is made when you press its button. Network formats (Kumu, Gephi, GraphML, GEXF) "
+           "hold stakeholders and relationships only.")
+for fmt, description in FORMATS.items():
+    file_name = export_project(empty_project(), fmt, name=info.name)[0]  # the name only: cheap
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.text(description)
+    left.caption(f"File: {file_name}")
+    right.download_button(
+        f"Download {file_name.rsplit('.', 1)[-1].upper()}", lambda fmt=fmt: export_file(info.id, info.revision, fmt, info.name)[1],
+        file_name=file_name, mime=None, on_click="ignore", icon=":material/download:", key=f"export_{fmt}",
+    )
+
+st.header("Blank templates")
+st.caption("Fill these in with a spreadsheet program, then import them above. Each has one example row.")
+kind = st.selectbox("Template", list(TEMPLATES), format_func=TEMPLATES.get, key="template_kind",
+                    help="Pick the table you want to fill in.")
+template_name, template_bytes = template(kind)
+st.download_button(f"Download {template_name}", template_bytes, file_name=template_name, on_click="ignore",
+                   icon=":material/download:")

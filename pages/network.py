@@ -1,0 +1,180 @@
+"""Relationships: the network view, measures, power and interest, mixing, reaching the missing, change over time."""
+
+import streamlit as st
+
+from coprod_map.analysis import network as nw
+from coprod_map.model import INVOLVEMENT_LEVELS, KINDS, attribute_columns, split_list
+from coprod_map.ui.cache import load_project
+from coprod_map.ui.network_cache import changes_for, introducers_for, metrics_for, mixing_for, view_for
+from coprod_map.ui.state import require_project
+from coprod_map.ui.widgets import chart_with_table, safe_text
+from coprod_map.viz import network_charts as charts
+from coprod_map.viz.network_html import SIZE_MEASURES, data_url
+
+HEIGHT = 650
+FOCUS_KEY = "net_focus"
+
+info = require_project()
+project = load_project(info.id, info.revision)
+people = project.stakeholders
+
+st.title("Relationships")
+st.text(f"Project: {info.name}")
+if people.empty:
+    st.info("This project has no stakeholders yet. Add some on the Stakeholders and ties page.")
+    st.stop()
+
+attributes = attribute_columns(people)
+category_choices = ["involvement", "kind", "experience", "roles", *attributes]
+names = dict(zip(people["id"].astype(str), people["name"].astype(str), strict=True))
+
+
+def _words(column: str) -> str:
+    return column.replace("_", " ").capitalize()
+
+
+def _focus_on(stakeholder_id: str) -> None:
+    st.session_state[FOCUS_KEY] = stakeholder_id
+
+
+tab_map, tab_measures, tab_power, tab_mixing, tab_reach, tab_time = st.tabs(
+    ["Network", "Measures", "Power and interest", "Mixing", "Reach the missing", "Over time"])
+
+with tab_map:
+    left, middle, right = st.columns(3)
+    colour_by = left.selectbox("Colour by", category_choices, format_func=_words, key="net_colour",
+                               help="Which fact about each stakeholder sets its colour.")
+    size_by = middle.selectbox("Size by", list(SIZE_MEASURES), format_func=SIZE_MEASURES.get, key="net_size",
+                               help="Bigger shapes have more of this measure.")
+    group_by = right.selectbox("Group large maps by", ["community", *attributes], format_func=_words,
+                               key="net_group", help="Above 1,500 stakeholders the map shows groups instead of "
+                               "people: communities found in the ties, or one of your attributes.")
+    with st.expander("Filter and focus", icon=":material/filter_alt:"):
+        one, two = st.columns(2)
+        kinds = one.multiselect("Kinds", list(KINDS), format_func=KINDS.get, key="net_kinds",
+                                help="Show only these kinds of stakeholder (none chosen: all).")
+        all_roles = sorted({r for roles in people["roles"] for r in split_list(roles)})
+        roles = two.multiselect("Roles", all_roles, key="net_roles", help="Show only stakeholders with any of these roles.")
+        attribute = one.selectbox("Attribute", ["", *attributes], format_func=lambda a: _words(a) if a else "(any)",
+                                  key="net_attribute", help="Show only stakeholders with chosen values of an attribute.")
+        values = ()
+        if attribute:
+            found = nw.category_labels(people, attribute)["category"].cat.categories.tolist()
+            values = two.multiselect("Values", found, key="net_values", help="Values of the attribute to keep.")
+        types = one.multiselect("Relationship types", sorted(set(project.relationships["type"].astype(str))),
+                                key="net_types", help="Show only ties of these types.")
+        cycles = [c.get("name", "") for c in project.settings.cycles if c.get("name")]
+        cycle = two.selectbox("Review cycle", ["", *cycles], format_func=lambda c: c or "(all)", key="net_cycle",
+                              help="Show only stakeholders who took part in an activity in this cycle.")
+        focus = one.selectbox("Focus on a stakeholder", ["", *names], format_func=lambda i: names.get(i, "(nobody)"),
+                              key=FOCUS_KEY, help="Show only this stakeholder and the people near them.")
+        steps = two.slider("Steps from them", 1, 3, 1, key="net_steps", disabled=not focus,
+                           help="1 shows direct ties only; 2 adds the people they know, and so on.")
+    options = {"colour_by": colour_by, "size_by": size_by, "group_by": group_by, "kinds": tuple(kinds),
+               "roles": tuple(roles), "attribute": attribute or None, "values": tuple(values), "types": tuple(types),
+               "cycle": cycle or None, "focus": focus or None, "steps": int(steps), "height": HEIGHT}
+    view = view_for(info.id, info.revision, tuple(sorted(options.items())))
+    if view.aggregated:
+        drill = st.selectbox("Look inside a group", ["", *view.groups], format_func=lambda g: g or "(all groups)",
+                             key="net_drill", help="Draw the members of one group instead of the groups.")
+        if drill:
+            view = view_for(info.id, info.revision, tuple(sorted({**options, "drill": drill}.items())))
+    if view.note:
+        st.caption(safe_text(view.note))
+    st.iframe(data_url(view.page.html), height=HEIGHT + 40)
+    st.caption(f"Showing {view.page.nodes:,} shapes and {view.page.edges:,} lines. Hover for details; "
+               "scroll to zoom; drag to move around.")
+    with st.expander("What the colours, shapes and lines mean"):
+        st.dataframe(view.page.legend, hide_index=True, width="stretch")
+
+metrics = metrics_for(info.id, info.revision)
+
+with tab_measures:
+    estimated = bool(metrics["betweenness_estimated"].any())
+    st.caption(
+        "One row per stakeholder; click a column heading to sort. Ties: how many others each one is tied to. "
+        "Brokerage (betweenness): the share of shortest paths between others that pass through them. "
+        "Constraint: low means their contacts are not tied to each other, so they connect separate circles. "
+        "Cut point: removing them would split the map. Bridge ties: ties that are the only link between two parts."
+        + (" On this large map brokerage is an estimate from a sample." if estimated else "")
+    )
+    st.dataframe(
+        metrics, hide_index=True, width="stretch",
+        column_config={
+            "id": st.column_config.TextColumn("Id"),
+            "name": st.column_config.TextColumn("Name"),
+            "degree": st.column_config.NumberColumn("Ties", help="How many different stakeholders they are tied to"),
+            "betweenness": st.column_config.NumberColumn(
+                "Brokerage" + (" (estimate)" if estimated else ""), format="%.4f",
+                help="Share of shortest paths between others that pass through them (0 to 1)"),
+            "betweenness_estimated": st.column_config.CheckboxColumn("Estimated", help="Brokerage is an estimate"),
+            "community": st.column_config.NumberColumn("Community", help="1 is the largest; blank: no ties"),
+            "constraint": st.column_config.NumberColumn("Constraint", format="%.3f",
+                                                        help="Burt's constraint: low values broker"),
+            "articulation_point": st.column_config.CheckboxColumn("Cut point", help="Removing them splits the map"),
+            "bridge_ties": st.column_config.NumberColumn("Bridge ties", help="Ties that are the only link"),
+            "isolated": st.column_config.CheckboxColumn("No ties"),
+            "component": st.column_config.NumberColumn("Part of map", help="1 is the largest connected part"),
+        },
+    )
+
+with tab_power:
+    grid = nw.power_interest_table(people)
+    selected = st.session_state.get("net_power_selected")
+    fig = charts.power_interest_chart(grid, selected=selected)
+    table = grid.drop(columns=["row"]).assign(
+        involvement=grid["involvement"].map(lambda v: INVOLVEMENT_LEVELS.get(v, v)),
+        kind=grid["kind"].map(lambda v: KINDS.get(v, v)))
+    event = chart_with_table(fig, table, summary=charts.power_interest_sentence(grid, total=len(people)),
+                             key="net_power", on_select="rerun", selection_mode=("points",))
+    rows = charts.selected_rows(event)
+    if rows:
+        chosen = grid.iloc[rows[0]]
+        st.session_state["net_power_selected"] = chosen["id"]
+        st.text(f"Selected: {chosen['name']}")
+        st.dataframe(table.iloc[[rows[0]]], hide_index=True, width="stretch")
+        st.button("Show them on the network", on_click=_focus_on, args=(str(chosen["id"]),), key="net_power_focus",
+                  help="Focus the Network tab on this stakeholder and the people near them.")
+
+with tab_mixing:
+    by = st.selectbox("Mixing of", category_choices, index=category_choices.index("experience"), format_func=_words,
+                      key="net_mix_by", help="Count ties between the groups of this fact: do people mostly "
+                      "connect with others like them?")
+    matrix = mixing_for(info.id, info.revision, by)
+    chart_with_table(charts.mixing_heatmap(matrix, by=by), matrix.reset_index(),
+                     summary=nw.mixing_sentence(matrix, by=by.replace("_", " ")), key="net_mix")
+    if by in ("experience", "roles"):
+        st.caption("Someone with several kinds listed counts in each of them, so a tie can be counted more than once.")
+
+with tab_reach:
+    reach_choices = ["experience", "roles", "kind", *attributes]
+    one, two = st.columns(2)
+    reach_by = one.selectbox("Groups by", reach_choices, format_func=_words, key="net_reach_by",
+                             help="The fact that defines the under-represented groups.")
+    found = nw.category_labels(people, reach_by)["category"].cat.categories.tolist()
+    reach_groups = two.multiselect("Under-represented groups", found, key="net_reach_groups",
+                                   help="Choose the groups the work is missing (see the Who is involved page).")
+    max_steps = st.slider("Up to how many steps", 1, 3, 3, key="net_reach_steps",
+                          help="1: people who know them directly; 2: a friend of a friend; 3: one more step.")
+    if reach_groups:
+        targets = nw.affected_not_involved(people, by=reach_by, categories=reach_groups)
+        ranked = introducers_for(info.id, info.revision, reach_by, tuple(reach_groups), int(max_steps))
+        st.caption(safe_text(nw.introducers_sentence(ranked, targets, max_steps=int(max_steps))))
+        st.dataframe(ranked, hide_index=True, width="stretch")
+    else:
+        st.caption("Choose one or more groups to see who could make an introduction.")
+
+with tab_time:
+    cycles = [c.get("name", "") for c in project.settings.cycles if c.get("name")]
+    if len(cycles) < 2:
+        st.info("Add at least two review cycles on the Project settings page to compare the network over time.")
+    else:
+        one, two = st.columns(2)
+        earlier = one.selectbox("Earlier cycle", cycles, index=0, key="net_earlier")
+        later = two.selectbox("Later cycle", cycles, index=len(cycles) - 1, key="net_later")
+        changes, dropouts = changes_for(info.id, info.revision, earlier, later)
+        st.caption(safe_text(nw.tie_changes_sentence(changes, dropouts, earlier=earlier, later=later)))
+        st.subheader("Ties that formed or ended")
+        st.dataframe(changes, hide_index=True, width="stretch")
+        st.subheader("People who took part earlier but not later")
+        st.dataframe(dropouts, hide_index=True, width="stretch")

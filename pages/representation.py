@@ -1,0 +1,165 @@
+"""Who is involved: compare who the work affects with who takes part (issue 4)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from coprod_map.analysis.representation import INVOLVEMENT_MODES, MODES, PERIODS, suppress_small_cells
+from coprod_map.model import AFFECTED_LEVELS, INVOLVEMENT_LEVELS
+from coprod_map.ui import representation_cache as cache
+from coprod_map.ui.state import require_project
+from coprod_map.ui.widgets import chart_with_table, safe_text
+from coprod_map.viz import charts, summaries
+
+info = require_project()
+st.title("Who is involved")
+st.caption(
+    "Compare the people your work affects with the people taking part. Shares leave out answers that "
+    "are not known; the range shows how far chance alone could move the figures."
+)
+choices = cache.choices(info.id, info.revision)
+min_cell = choices["min_cell"]
+
+left, right = st.columns(2)
+with left:
+    mode = st.radio(
+        "Who is affected",
+        list(MODES),
+        format_func=MODES.get,
+        index=0 if choices["population"] else 1,
+        key="rep_mode",
+        help="Compare with a reference population (for example census figures on the Import page), "
+        "or with the stakeholders your map marks as affected.",
+    )
+    level = 1
+    if mode == "register":
+        level = st.select_slider(
+            "Affected at least",
+            options=[1, 2, 3],
+            format_func=AFFECTED_LEVELS.get,
+            key="rep_level",
+            help="Count stakeholders affected at least this much.",
+        )
+with right:
+    involvement = st.radio(
+        "Who counts as involved",
+        list(INVOLVEMENT_MODES),
+        format_func=INVOLVEMENT_MODES.get,
+        key="rep_involvement",
+        help="Took part: anyone with a participation record in the period. Rung: where the map places "
+        "them on the involvement ladder today.",
+    )
+    rung, start, end, cycles = "involved", "", "", None
+    if involvement == "rung":
+        rungs = list(INVOLVEMENT_LEVELS)[1:]
+        rung = st.selectbox(
+            "Lowest rung that counts",
+            rungs,
+            index=rungs.index("involved"),
+            format_func=INVOLVEMENT_LEVELS.get,
+            key="rep_rung",
+            help="Stakeholders on this rung or higher count as involved.",
+        )
+    else:
+        periods = ["all", *choices["cycles"], "dates"]
+        names = {"all": "All activities", "dates": "Between two dates"}
+        period_choice = st.selectbox(
+            "Period",
+            periods,
+            format_func=lambda p: names.get(p, f"Review cycle: {p}"),
+            key="rep_period",
+            help="Which activities count: all of them, one review cycle, or those between two dates.",
+        )
+        if period_choice == "dates":
+            picked = st.date_input("From and to", value=(), key="rep_dates", help="Both days are included.")
+            if len(picked) == 2:
+                start, end = picked[0].isoformat(), picked[1].isoformat()
+        elif period_choice != "all":
+            cycles = [period_choice]
+
+attributes = choices[mode]
+if not attributes:
+    st.info(
+        "There is nothing to compare yet: add attributes on the Project settings page"
+        + (" and a reference population on the Import page." if mode == "population" else ".")
+    )
+    st.stop()
+labels = {a: a.replace("_", " ") for a in attributes}
+attribute = st.selectbox(
+    "Compare by", attributes, format_func=labels.get, key="rep_by",
+    help="The attribute to compare, for example age band or area.",
+)
+options = cache.options_key(
+    mode=mode, affected_level=level, involvement=involvement, rung=rung, start=start, end=end,
+    cycles=cycles, min_cell=min_cell,
+)
+
+gaps_tab, pairs_tab, missing_tab, time_tab = st.tabs(["Gaps", "Intersections", "Who is missing", "Over time"])
+
+with gaps_tab:
+    table = cache.gaps(info.id, info.revision, (attribute,), options)
+    shared = suppress_small_cells(table)
+    readable = summaries.readable_table(shared)
+    chart_with_table(charts.gap_chart(table), readable, summary=summaries.gap_summary(table, min_cell=min_cell),
+                     key="rep_gap_chart")
+    for sentence in summaries.gap_sentences(table, min_cell=min_cell, findings_only=True):
+        st.text(sentence)
+    chart_with_table(charts.share_chart(table), readable, summary=summaries.suppressed_caption(table, min_cell=min_cell)
+                     or "Grey striped bars: those affected. Blue bars: those involved, with their likely range.",
+                     key="rep_share_chart")
+
+with pairs_tab:
+    others = [a for a in attributes if a != attribute]
+    if not others:
+        st.info("Add a second attribute on the Project settings page to see intersections.")
+    else:
+        second = st.selectbox(
+            "Against", others, format_func=labels.get, key="rep_pair",
+            help="A second attribute: each cell of the grid is one combination, for example young people in one area.",
+        )
+        pair_options = options
+        pair = cache.gaps(info.id, info.revision, (attribute, second), options)
+        if mode == "population" and pair["affected_share"].isna().all():
+            st.info(
+                "The reference population has no figures for this combination, so this grid compares with "
+                "the stakeholders your map marks as affected."
+            )
+            pair_options = cache.options_key(**{**dict(options), "mode": "register"})
+            pair = cache.gaps(info.id, info.revision, (attribute, second), pair_options)
+        chart_with_table(
+            charts.intersection_heatmap(pair), summaries.readable_table(suppress_small_cells(pair)),
+            summary=summaries.gap_summary(pair, min_cell=min_cell), key="rep_heatmap",
+        )
+
+with missing_tab:
+    who = cache.missing(info.id, info.revision, options)
+    st.subheader("Affected but not involved")
+    st.caption(f"{len(who)} affected stakeholders have not taken part in the chosen period.")
+    st.dataframe(who, hide_index=True, width="stretch")
+    voices = cache.voices(info.id, info.revision, options)
+    st.subheader("Who speaks for each group")
+    proxy_only = int((voices["status"] == "proxy only").sum())
+    st.caption(
+        f"{proxy_only} groups are spoken for only by proxies: nobody involved has lived experience of "
+        "them or was chosen by them. Each can become an action on the record page."
+    )
+    st.dataframe(voices, hide_index=True, width="stretch")
+
+with time_tab:
+    if involvement == "rung":
+        st.info("Over time counts who took part in each period; the involvement ladder shows only today.")
+    period = st.radio(
+        "Per", list(PERIODS), format_func=PERIODS.get, horizontal=True, key="rep_trend_period",
+        help="Review cycles come from the Project settings page; quarters from the activity dates.",
+    )
+    over_time = cache.trend(info.id, info.revision, (attribute,), period, options)
+    if over_time.empty:
+        st.info("No activities with dates or review cycles yet.")
+    else:
+        chart_with_table(
+            charts.trend_chart(over_time), summaries.readable_table(suppress_small_cells(over_time)),
+            summary=summaries.trend_summary(over_time), key="rep_trend_chart",
+        )
+        caption = summaries.suppressed_caption(over_time, min_cell=min_cell)
+        if caption:
+            st.caption(safe_text(caption))
