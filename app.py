@@ -27,12 +27,19 @@ SECTIONS = {
     ],
     "Co-production record": [
         ("pages/record.py", "Decisions and record", ":material/history_edu:"),
+        ("pages/review_queue.py", "Participant submissions", ":material/inbox:"),
+        ("pages/history.py", "History", ":material/undo:"),
         ("pages/report.py", "Share a report", ":material/summarize:"),
     ],
     "About": [
         ("pages/about.py", "About co-production", ":material/info:"),
     ],
 }
+
+if st.query_params.get("join"):
+    # A participant's link: only the participant form, never the facilitators' pages.
+    st.navigation([st.Page("pages/participate.py", title="Take part")], position="hidden").run()
+    st.stop()
 
 navigation = {
     section: [

@@ -23,6 +23,7 @@ __all__ = [
     "alternate",
     "machine",
     "repeat",
+    "markdown",
     "table",
     "verdict_limit",
     "verdict_ratio",
@@ -184,4 +185,18 @@ def table(results: list[Result]) -> str:
     lines = [" | ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True))]
     lines.append("-+-".join("-" * w for w in widths))
     lines += [" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(results: list[Result]) -> str:
+    """The results as a Markdown table (for bench/README.md)."""
+    lines = ["| measure | size | median | yardstick | yardstick median | ratio | target | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r.status != "ok":
+            lines.append(f"| {r.measure} | {r.size} | {r.status} | {r.yardstick or '-'} | - | - | {r.target} | {r.note} |")
+            continue
+        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        lines.append(f"| {r.measure} | {r.size} | {_fmt(r.median, r.unit)} | {r.yardstick or '-'} | "
+                     f"{_fmt(r.yardstick_median, r.unit)} | {ratio} | {r.target} | {r.verdict} |")
     return "\n".join(lines)

@@ -41,6 +41,7 @@ from bench.harness import (  # noqa: E402
     Unavailable,
     alternate,
     machine,
+    markdown,
     pair_ratio,
     repeat,
     table,
@@ -449,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes only (well under a minute)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON to this file")
     parser.add_argument("--only", nargs="*", choices=MEASURE_IDS, help="run only these measures")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for bench/README.md)")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     started = datetime.now(UTC)
@@ -468,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Load average (1 min): {info['load_average_at_start']} at start, {info['load_average_1min']} at end "
           f"(other work on the machine inflates the absolute limits; ratios to a yardstick hold)")
     print()
-    print(table(results))
+    print(markdown(results) if args.markdown else table(results))
     missed = [r for r in results if r.status == "ok" and r.verdict.startswith("missed")]
     other = [r for r in results if r.status != "ok"]
     print()

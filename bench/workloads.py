@@ -53,10 +53,13 @@ def gap_workload(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def duckdb_yardstick(project: Project) -> Callable[[], list]:
     """A bare DuckDB query on tables already loaded: distinct participants per category of every
-    attribute (join participation to stakeholders, one GROUPING SET per attribute)."""
+    attribute (join participation to stakeholders, one GROUPING SET per attribute).
+
+    One thread, like pandas: on a shared 2-core machine DuckDB's second thread competes with other
+    work and the yardstick swings (0.2-1.3 s seen); single-threaded it is steady."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": 1})
     people = project.stakeholders[["id", *ATTRS]].astype(str)
     part = project.participation[["stakeholder_id", "activity_id"]].astype(str)
     con.register("people_df", people)

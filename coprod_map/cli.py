@@ -52,7 +52,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", parents=[common], help="add the sample project",
                         description="Load the sample project into the database (once).")
+    _add_output_commands(commands, common)
     return parser
+
+
+def _add_output_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """The analysts' outputs: the steering-group report, the gap table and the network measures."""
+    rep = commands.add_parser("report", parents=[common], help="write the steering-group report (one HTML file)",
+                              description="Write the steering-group report: one self-contained HTML file that opens "
+                                          "offline and prints well. Small numbers are suppressed; needs and notes "
+                                          "are never included.")
+    rep.add_argument("--project", required=True, metavar="NAME", help="project name or id")
+    rep.add_argument("--out", required=True, metavar="PATH.html", type=Path, help="the HTML file to write")
+    rep.add_argument("--min-cell", type=int, metavar="N", default=None,
+                     help="smallest count shown (default: the project's setting)")
+    rep.add_argument("--name-people", action="store_true",
+                     help="name individual people (default: roles and counts only)")
+
+    gaps = commands.add_parser("gaps", parents=[common], help="write the gap table (who is affected vs involved)",
+                               description="Write the representation gap table: one row per attribute and "
+                                           "category. Shares are fractions 0-1; small counts are blanked.")
+    gaps.add_argument("--project", required=True, metavar="NAME", help="project name or id")
+    gaps.add_argument("--by", nargs="+", metavar="ATTR", default=None,
+                      help="attributes to compare (default: every project attribute)")
+    gaps.add_argument("--pairs", action="store_true", help="also every pair of the attributes")
+    gaps.add_argument("--mode", choices=("auto", "population", "register"), default="auto",
+                      help="compare with the reference population or with the stakeholders marked as affected "
+                           "(default: population when the project has a reference table)")
+    gaps.add_argument("--min-cell", type=int, metavar="N", default=None,
+                      help="smallest count shown (default: the project's setting)")
+    _add_format(gaps)
+
+    met = commands.add_parser("metrics", parents=[common], help="write the network measures per stakeholder",
+                              description="Write one row per stakeholder: id, name, degree, betweenness, community "
+                                          "and the broker measures.")
+    met.add_argument("--project", required=True, metavar="NAME", help="project name or id")
+    _add_format(met)
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("csv", "json"), default="csv", dest="fmt", help="default: csv")
+    parser.add_argument("--out", metavar="PATH", type=Path, default=None, help="file to write (default: standard output)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,3 +226,114 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"projects": _projects, "import": _import, "validate": _validate, "export": _export, "demo": _demo}
+
+
+# --- analysts' outputs: report, gaps, metrics -----------------------------------------------------
+
+def _load(args: argparse.Namespace):
+    """``(ProjectInfo, Project, record or None)`` for ``--project``."""
+    from coprod_map.report import load_record
+
+    store = _store(args)
+    try:
+        project_id = store.find_project(args.project)
+        info = store.project_info(project_id)
+        project = store.load(project_id)
+        project.name = project.name or info.name
+        record = load_record(store, project_id) if args.command == "report" else None
+    finally:
+        store.close()
+    return info, project, record
+
+
+def _min_cell(value: int | None) -> int | None:
+    from coprod_map.errors import CoprodError
+
+    if value is not None and value < 1:
+        raise CoprodError(f"--min-cell must be 1 or more; got {value}.")
+    return value
+
+
+def _write(target: Path, data: bytes) -> None:
+    from coprod_map.errors import CoprodError
+
+    try:
+        target.write_bytes(data)
+    except OSError as error:
+        raise CoprodError(f"Could not write {target}: {error.strerror or 'unknown error'}.") from None
+
+
+def _table_text(frame, fmt: str) -> str:
+    """CSV (text cells formula-neutralised, numbers as numbers) or JSON records (blanks as null)."""
+    import pandas as pd
+
+    from coprod_map.io.cells import neutralise_series
+
+    if fmt == "json":
+        return frame.to_json(orient="records", force_ascii=False, indent=2, double_precision=15) + "\n"
+    safe = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            safe[column] = values
+        else:
+            safe[column] = neutralise_series(values.astype(object).where(values.notna(), "").astype(str))
+    return safe.to_csv(index=False, lineterminator="\n")
+
+
+def _emit(args: argparse.Namespace, frame, what: str) -> int:
+    text = _table_text(frame, args.fmt)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        _write(args.out, text.encode("utf-8"))
+        print(f"Wrote {what} for {len(frame):,} rows to {args.out}.")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from coprod_map.errors import CoprodError
+    from coprod_map.report import build_report
+
+    min_cell = _min_cell(args.min_cell)
+    _info, project, record = _load(args)
+    try:
+        page = build_report(project, record=record, min_cell=min_cell, name_people=args.name_people)
+    except ValueError as error:
+        raise CoprodError(str(error)) from None
+    target = args.out / "report.html" if args.out.is_dir() else args.out
+    _write(target, page.encode("utf-8"))
+    print(f"Wrote the report to {target} ({len(page.encode('utf-8')):,} bytes).")
+    return 0
+
+
+def _gaps(args: argparse.Namespace) -> int:
+    from coprod_map.analysis.representation import GAP_COLUMNS, attribute_choices, gap_report
+    from coprod_map.errors import CoprodError
+
+    min_cell = _min_cell(args.min_cell)
+    _info, project, _ = _load(args)
+    mode = args.mode
+    if mode == "auto":
+        mode = "population" if len(project.reference) else "register"
+    if args.by:
+        known = attribute_choices(project, mode=mode)
+        unknown = [b for b in args.by if b not in known]
+        if unknown:
+            raise CoprodError(f"--by: {', '.join(map(repr, unknown))} cannot be compared in {mode} mode. "
+                              f"Expected one of: {', '.join(known) or '(none: add attributes first)'}.")
+    try:
+        table = gap_report(project, by=args.by, pairs=args.pairs, mode=mode, min_cell=min_cell)
+    except ValueError as error:
+        raise CoprodError(str(error)) from None
+    return _emit(args, table[GAP_COLUMNS], "the gap table")
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from coprod_map.analysis.network import metrics_table
+
+    _info, project, _ = _load(args)
+    return _emit(args, metrics_table(project), "the network measures")
+
+
+_COMMANDS.update({"report": _report, "gaps": _gaps, "metrics": _metrics})

@@ -158,6 +158,7 @@ def apply_record_edits(
         changed = _write(conn, project_id, table, current, incoming, delete_keys)
         if not changed:
             return int(row.revision)
+        _intend(store, conn, "edit", f"edited the record: {TABLE_WORDS[table][0].lower()}")
         return store._bump(conn, project_id)
 
 
@@ -226,7 +227,15 @@ def import_record(store: Store, project_id: str, record: Record, *, replace: boo
         for table in _ORDER:
             current = _read_table(conn, project_id, table)
             _write(conn, project_id, table, current, normalised.table(table), [])
+        _intend(store, conn, "import", "imported the co-production record")
         return store._bump(conn, project_id)
+
+
+def _intend(store: Store, conn: Connection, kind: str, summary: str) -> None:
+    """Tell the store's audit trail what this change is, where the store keeps one (the history work)."""
+    intend = getattr(store, "_intend", None)
+    if intend is not None:
+        intend(conn, kind, None, summary=summary)
 
 
 def _need_ok(problem: Problem, saved: set[str]) -> bool:

@@ -231,7 +231,7 @@ def _missing_section(project: Project, threshold: int, name_people: bool) -> Sec
     people = missing.loc[missing["kind"] == "person"]
     others = missing.loc[missing["kind"] != "person"]
     section.intro.append(
-        f"{_count_words(len(missing), 'stakeholder', threshold=threshold).capitalize()} the work affects "
+        f"{_total_words(len(others), len(people), threshold).capitalize()} the work affects "
         f"{'has' if len(missing) == 1 else 'have'} not taken part in any activity so far."
     )
     by_kind = missing["kind"].map(lambda k: KINDS.get(k, k or "Not recorded")).value_counts()
@@ -314,7 +314,11 @@ def _network_section(project: Project, threshold: int, name_people: bool) -> Sec
         "Number": [f"{int(overview[k]):,}" for k in ("stakeholders", "ties", "isolated", "components",
                                                      "largest_component", "bridges", "articulation_points")],
     })
-    isolated_total = _suppressed_count(overview["isolated"], threshold)
+    metrics = nw.metrics_table(project)
+    kinds = stakeholders["kind"].astype(str).to_numpy()
+    lonely = kinds[metrics["isolated"].to_numpy(bool)]
+    isolated_people = int((lonely == "person").sum())
+    isolated_total = _total_words(len(lonely) - isolated_people, isolated_people, threshold, noun="")
     figures.loc[2, "Number"] = isolated_total
     section.intro.append(
         f"The map holds {overview['stakeholders']:,} stakeholders and {overview['ties']:,} relationships between "
@@ -323,9 +327,7 @@ def _network_section(project: Project, threshold: int, name_people: bool) -> Sec
     )
     section.blocks.append(Block(table=figures, caption="The network in figures"))
 
-    metrics = nw.metrics_table(project)
-    kinds = stakeholders["kind"].astype(str).to_numpy()
-    isolated = pd.Series(kinds[metrics["isolated"].to_numpy(bool)]).map(lambda k: KINDS.get(k, k or "Not recorded"))
+    isolated = pd.Series(lonely).map(lambda k: KINDS.get(k, k or "Not recorded"))
     if len(isolated):
         counts = isolated.value_counts()
         section.blocks.append(Block(
@@ -395,6 +397,7 @@ def _broker_chart(labels: list[str], betweenness) -> go.Figure:
         title="Brokers: share of shortest paths through them",
         xaxis_title="Share of shortest paths between others (%)",
         yaxis={"categoryorder": "array", "categoryarray": escaped[::-1], "automargin": True},
+        xaxis={"range": [0, max(values) * 1.3]},  # room for the value written after each bar
         font={"family": "Arial, sans-serif", "size": 14}, height=max(280, 90 + 45 * len(labels)),
     )
     return fig
@@ -640,6 +643,19 @@ def _suppressed_count(n: int, threshold: int) -> str:
 def _count_words(n: int, noun: str, *, threshold: int | None) -> str:
     text = _suppressed_count(n, threshold) if threshold else f"{int(n):,}"
     return f"{text} {noun}{'' if n == 1 else 's'}"
+
+
+def _total_words(others: int, people: int, threshold: int, *, noun: str = "stakeholder") -> str:
+    """A total of stakeholders that never gives away a suppressed number of people (no total minus the
+    named organisations).
+
+    >>> _total_words(18, 14, 5), _total_words(2, 3, 5), _total_words(0, 0, 5, noun="")
+    ('32 stakeholders', '2 organisations, groups or assets and fewer than 5 people', '0')
+    """
+    if 0 < people < threshold:
+        return f"{others:,} organisations, groups or assets and fewer than {threshold} people"
+    total = others + people
+    return f"{total:,} {noun}{'' if total == 1 else 's'}".strip() if noun else f"{total:,}"
 
 
 def _affected_words(value: Any) -> str:

@@ -11,6 +11,15 @@ Version history
 - 3: the co-production record (``record_*`` tables, see ``coprod_map.record``): decisions, what can
   change, reciprocity, needs and whether they were met, review-cycle notes, actions, snapshots and
   self-assessment scores. Cycle names and dates stay in the project settings.
+- 4: history and privacy (see ``coprod_map.history``): ``changes`` (every row inserted, updated or
+  deleted, old and new values as JSON, written by database triggers in the same transaction, so
+  nothing escapes: cascades, record edits and raw SQL alike), ``actions`` (the audit trail: who, when,
+  what kind, which fields; never values), ``named_snapshots`` and ``projects.retention_until``.
+  History starts at the upgrade: earlier changes were never recorded.
+- 5: participant voice (see ``coprod_map.participation_voice``): ``voice_links`` (a project's participant
+  link: its token, on or off, which people's names the form may offer), ``voice_submissions`` (what
+  participants sent, waiting for review or decided) and ``voice_ideas`` (the ideas and questions log).
+  Not logged in ``changes``: a participant who withdraws is removed for good.
 """
 
 from __future__ import annotations
@@ -22,10 +31,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["SCHEMA_VERSION", "METADATA", "V1_METADATA", "V2_METADATA", "MIGRATIONS", "KEYS", "RECORD_SQL_TABLES",
+__all__ = ["SCHEMA_VERSION", "METADATA", "V1_METADATA", "V2_METADATA", "V3_METADATA", "V4_METADATA", "VOICE_TABLES", "MIGRATIONS", "HISTORY_TABLES", "KEYS", "RECORD_SQL_TABLES",
            "read_version", "create_schema"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
 #: The key columns of each data table (after ``project_id``).
 KEYS: dict[str, tuple[str, ...]] = {
@@ -68,6 +77,7 @@ def _tables(metadata: sa.MetaData, *, version: int) -> None:
         sa.Column("created_at", sa.Text, nullable=False),
         sa.Column("updated_at", sa.Text, nullable=False),
         sa.Column("settings", sa.Text, nullable=False, server_default="{}"),
+        *([_text("retention_until")] if version >= 4 else []),
     )
     sa.Table(
         "stakeholders", metadata,
@@ -131,6 +141,10 @@ def _tables(metadata: sa.MetaData, *, version: int) -> None:
     )
     if version >= 3:
         _record_tables(metadata)
+    if version >= 4:
+        _history_tables(metadata)
+    if version >= 5:
+        _voice_tables(metadata)
 
 
 #: record table (``coprod_map.record``) -> its database table.
@@ -189,9 +203,88 @@ def _record_tables(metadata: sa.MetaData) -> None:
                  _project_fk(name), *extra.get(table, []))
 
 
+def _history_tables(metadata: sa.MetaData) -> None:
+    """Version 4: the change log, the audit trail and named snapshots. No foreign key to ``projects``:
+    a deleted project's audit row outlives it (with ``project_id`` "")."""
+    sa.Table(
+        "changes", metadata,
+        sa.Column("seq", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("project_id", sa.Text, nullable=False),
+        sa.Column("action_id", sa.Integer),  # NULL while the change's transaction is still open
+        sa.Column("table_name", sa.Text, nullable=False),
+        sa.Column("op", sa.Text, nullable=False),  # insert / update / delete
+        sa.Column("old", sa.Text),  # the row before (JSON, without project_id); NULL for an insert
+        sa.Column("new", sa.Text),  # the row after; NULL for a delete
+        sa.Index("ix_changes_project_action", "project_id", "action_id"),
+    )
+    sa.Table(
+        "actions", metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("project_id", sa.Text, nullable=False),
+        sa.Column("at", sa.Text, nullable=False),
+        _text("actor"), _text("kind"), _text("summary"), _text("fields"),
+        sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("reverts", sa.Integer),  # the action an undo/revert took back
+        sa.Column("purged", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Index("ix_actions_project", "project_id", "id"),
+    )
+    sa.Table(
+        "named_snapshots", metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("project_id", sa.Text, nullable=False),
+        _text("name"), sa.Column("taken_at", sa.Text, nullable=False), _text("actor"),
+        sa.Column("data", sa.Text, nullable=False),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], name="fk_named_snapshots_project", **_CASCADE),
+    )
+
+
+#: Participant voice tables (version 5), in the order they are created.
+VOICE_TABLES: tuple[str, ...] = ("voice_links", "voice_submissions", "voice_ideas")
+
+
+def _voice_tables(metadata: sa.MetaData) -> None:
+    """Version 5: participant links, submissions and the ideas log (``coprod_map.voice_store``).
+
+    A submission's answers are one JSON text (``answers``); only what the queue sorts and matches on
+    has a column. The link token is kept as it is: a facilitator must be able to show the link again,
+    and anyone who can read this database can read the project itself.
+    """
+    sa.Table(
+        "voice_links", metadata,
+        _text("project_id", primary_key=True),
+        sa.Column("token", sa.Text, nullable=False, unique=True),
+        sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+        _text("people_ok"),  # ids of people whose names the form may offer, a|b
+        sa.Column("created_at", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        _project_fk("voice_links"),
+    )
+    sa.Table(
+        "voice_submissions", metadata,
+        _text("project_id", primary_key=True), _text("id", primary_key=True),
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("receipt", sa.Text, nullable=False),
+        sa.Column("submitted_at", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+        _text("name"), _text("answers"), _text("outcome"), _text("decided_at"), _text("stakeholder_id"),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.UniqueConstraint("project_id", "receipt", name="uq_voice_submissions_receipt"),
+        _project_fk("voice_submissions"),
+    )
+    sa.Table(
+        "voice_ideas", metadata,
+        _text("project_id", primary_key=True), _text("id", primary_key=True),
+        sa.Column("seq", sa.Integer, nullable=False),
+        _text("submission_id"), _text("kind"), _text("text"), _text("raised_by"), _text("status"),
+        _text("decision_id"), _text("action_id"), _text("response"), _text("raised_on"),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        _project_fk("voice_ideas"),
+    )
+
+
 #: The current schema (version ``SCHEMA_VERSION``).
 METADATA = sa.MetaData()
-_tables(METADATA, version=3)
+_tables(METADATA, version=5)
 
 #: Versions 1 and 2, kept so each upgrade can be tested against a real database of that version.
 V1_METADATA = sa.MetaData()
@@ -199,13 +292,29 @@ _tables(V1_METADATA, version=1)
 V2_METADATA = sa.MetaData()
 _tables(V2_METADATA, version=2)
 
-_HISTORY = {1: V1_METADATA, 2: V2_METADATA, 3: METADATA}
+V3_METADATA = sa.MetaData()
+_tables(V3_METADATA, version=3)
+
+V4_METADATA = sa.MetaData()
+_tables(V4_METADATA, version=4)
+
+_HISTORY = {1: V1_METADATA, 2: V2_METADATA, 3: V3_METADATA, 4: V4_METADATA, 5: METADATA}
+
+#: Tables whose every row change is logged in ``changes`` (parents first: the order restores run in).
+HISTORY_TABLES: tuple[str, ...] = (
+    "stakeholders", "activities", "stakeholder_attributes", "relationships", "participation", "reference",
+    *RECORD_SQL_TABLES.values(),
+)
+#: Project columns whose changes are logged (revision and updated_at move on every save: not logged).
+PROJECT_LOGGED = ("name", "description", "settings", "retention_until")
 
 
 def create_schema(conn: Connection, *, version: int = SCHEMA_VERSION) -> None:
     """Create every table of ``version`` in an empty database and record the version (inside ``conn``'s transaction)."""
     metadata = _HISTORY[version]
     metadata.create_all(conn)
+    if version >= 4:
+        create_history_triggers(conn)
     conn.execute(metadata.tables["meta"].insert(), [{"key": "schema_version", "value": str(version)}])
 
 
@@ -242,8 +351,81 @@ def _upgrade_2_to_3(conn: Connection) -> None:
         METADATA.tables[name].create(conn)
 
 
+def _upgrade_3_to_4(conn: Connection) -> None:
+    """Add the history tables, the retention date and the triggers that log every change from now on."""
+    conn.execute(sa.text("ALTER TABLE projects ADD COLUMN retention_until TEXT NOT NULL DEFAULT ''"))
+    for name in ("changes", "actions", "named_snapshots"):
+        METADATA.tables[name].create(conn)
+    create_history_triggers(conn)
+
+
+def _sqlite_json(prefix: str, columns: list[str]) -> str:
+    return "json_object(" + ", ".join(f"'{c}', {prefix}.\"{c}\"" for c in columns) + ")"
+
+
+def create_history_triggers(conn: Connection) -> None:
+    """Triggers writing one ``changes`` row per row inserted, updated or deleted (FK cascades included)."""
+    logged = list(PROJECT_LOGGED)
+    if conn.dialect.name == "sqlite":
+        for name in HISTORY_TABLES:
+            cols = [c.name for c in METADATA.tables[name].columns if c.name != "project_id"]
+            old, new = _sqlite_json("OLD", cols), _sqlite_json("NEW", cols)
+            head = "INSERT INTO changes (project_id, table_name, op, old, new) VALUES"
+            conn.exec_driver_sql(f"CREATE TRIGGER history_{name}_insert AFTER INSERT ON {name} BEGIN "
+                                 f"{head} (NEW.project_id, '{name}', 'insert', NULL, {new}); END")
+            conn.exec_driver_sql(f"CREATE TRIGGER history_{name}_update AFTER UPDATE ON {name} BEGIN "
+                                 f"{head} (NEW.project_id, '{name}', 'update', {old}, {new}); END")
+            conn.exec_driver_sql(f"CREATE TRIGGER history_{name}_delete AFTER DELETE ON {name} BEGIN "
+                                 f"{head} (OLD.project_id, '{name}', 'delete', {old}, NULL); END")
+        differs = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in logged)
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER history_projects_update AFTER UPDATE OF {', '.join(logged)} ON projects "
+            f"WHEN {differs} BEGIN INSERT INTO changes (project_id, table_name, op, old, new) VALUES "
+            f"(NEW.id, 'projects', 'update', {_sqlite_json('OLD', logged)}, {_sqlite_json('NEW', logged)}); END")
+        return
+    pairs = lambda prefix: ", ".join(f"'{c}', {prefix}.{c}" for c in logged)  # noqa: E731
+    conn.exec_driver_sql("""
+        CREATE OR REPLACE FUNCTION coprod_history_row() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO changes (project_id, table_name, op, old, new)
+            VALUES (NEW.project_id, TG_TABLE_NAME, 'insert', NULL, (to_jsonb(NEW) - 'project_id')::text);
+            RETURN NEW;
+          ELSIF TG_OP = 'UPDATE' THEN
+            INSERT INTO changes (project_id, table_name, op, old, new)
+            VALUES (NEW.project_id, TG_TABLE_NAME, 'update', (to_jsonb(OLD) - 'project_id')::text,
+                    (to_jsonb(NEW) - 'project_id')::text);
+            RETURN NEW;
+          END IF;
+          INSERT INTO changes (project_id, table_name, op, old, new)
+          VALUES (OLD.project_id, TG_TABLE_NAME, 'delete', (to_jsonb(OLD) - 'project_id')::text, NULL);
+          RETURN OLD;
+        END $$""")
+    conn.exec_driver_sql(f"""
+        CREATE OR REPLACE FUNCTION coprod_history_project() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO changes (project_id, table_name, op, old, new)
+          VALUES (NEW.id, 'projects', 'update', jsonb_build_object({pairs('OLD')})::text,
+                  jsonb_build_object({pairs('NEW')})::text);
+          RETURN NEW;
+        END $$""")
+    for name in HISTORY_TABLES:
+        conn.exec_driver_sql(f"CREATE TRIGGER history_{name} AFTER INSERT OR UPDATE OR DELETE ON {name} "
+                             "FOR EACH ROW EXECUTE FUNCTION coprod_history_row()")
+    differs = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in logged)
+    conn.exec_driver_sql(f"CREATE TRIGGER history_projects AFTER UPDATE OF {', '.join(logged)} ON projects "
+                         f"FOR EACH ROW WHEN ({differs}) EXECUTE FUNCTION coprod_history_project()")
+
+
+def _upgrade_4_to_5(conn: Connection) -> None:
+    """Add the participant voice tables (empty: version 4 had no participant links)."""
+    for name in VOICE_TABLES:
+        METADATA.tables[name].create(conn)
+
+
 #: from-version -> the step that upgrades it by one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4,
+                                                       4: _upgrade_4_to_5}
 
 
 def upgrade(conn: Connection, from_version: int) -> None:

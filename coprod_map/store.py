@@ -7,13 +7,19 @@ single row is written; refused changes raise ``ImportRejected`` / ``EditRejected
 SQLite is opened in WAL mode with ``synchronous=FULL`` and foreign keys on; writers start with
 ``BEGIN IMMEDIATE`` so two writers queue (up to the busy timeout) instead of failing half-way.
 Database errors reach callers as ``StoreError`` with a plain message that never holds row values.
+
+History (schema 4): triggers log every row change; ``_bump`` closes each change as one audit-trail action
+(see ``coprod_map.history``). Every changing method takes ``actor`` (``None``: ``acting_as``'s actor, else
+"local user"); undo, revert, time travel, named snapshots, retention and export logging live here too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +33,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
 
-from coprod_map import schema
+from coprod_map import history, schema
 from coprod_map.errors import CoprodError, EditRejected, ImportRejected, Problem, ProjectNotFound, StoreError
 from coprod_map.model import (
     NOT_RECORDED,
@@ -40,7 +46,7 @@ from coprod_map.model import (
     normalise_frame,
 )
 
-__all__ = ["ProjectInfo", "Store", "default_database_url"]
+__all__ = ["ProjectInfo", "Store", "acting_as", "default_database_url"]
 
 #: Parents before children: the order rows are inserted in (deletes run the other way).
 _INSERT_ORDER = ("stakeholders", "activities", "relationships", "participation", "reference")
@@ -56,6 +62,21 @@ _KEY_SEP = "\x1f"  # joins composite keys into one string; ids never hold it (co
 _PROVENANCE = ("_file", "_row")
 #: Tables whose ids a table's rows point at.
 _PARENTS = {"relationships": ("stakeholders",), "participation": ("stakeholders", "activities")}
+
+
+LOCAL_USER = "local user"
+_ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("coprod_actor", default=None)
+_ACTION = "coprod_action"  # conn.info key: what the open change is (kind, actor, what it takes back)
+
+
+@contextlib.contextmanager
+def acting_as(actor: str | None) -> Iterator[None]:
+    """Changes made inside (by any caller of the store, record edits included) are recorded as ``actor``'s."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
 
 
 def default_database_url() -> str:
@@ -181,6 +202,7 @@ class Store:
     def _write(self) -> Iterator[Connection]:
         with self._errors(), self._engine.connect() as conn:
             conn.execution_options(coprod_write=True)
+            conn.info.pop(_ACTION, None)  # conn.info outlives a checkout: never inherit an earlier change's intent
             with conn.begin():
                 yield conn
 
@@ -225,7 +247,8 @@ class Store:
         frame["revision"] = frame["revision"].astype(int)
         return frame
 
-    def create_project(self, name: str, *, description: str = "", settings: ProjectSettings | None = None) -> str:
+    def create_project(self, name: str, *, description: str = "", settings: ProjectSettings | None = None,
+                       actor: str | None = None) -> str:
         name = self._checked_name(name)
         settings = settings or ProjectSettings()
         p = schema.METADATA.tables["projects"]
@@ -237,6 +260,8 @@ class Store:
             now = _now()
             conn.execute(p.insert().values(id=project_id, name=name, description=str(description or ""), revision=0,
                                            created_at=now, updated_at=now, settings=_settings_json(settings)))
+            self._intend(conn, "create", actor, summary="project created")
+            _finish_action(conn, project_id, 0)
         return project_id
 
     def find_project(self, name_or_id: str) -> str:
@@ -262,7 +287,8 @@ class Store:
         with self._read() as conn:
             return int(self._project_row(conn, project_id).revision)
 
-    def rename_project(self, project_id: str, name: str, *, description: str | None = None) -> int:
+    def rename_project(self, project_id: str, name: str, *, description: str | None = None,
+                       actor: str | None = None) -> int:
         name = self._checked_name(name)
         with self._write() as conn:
             self._project_row(conn, project_id)
@@ -270,9 +296,10 @@ class Store:
             values: dict[str, Any] = {"name": name}
             if description is not None:
                 values["description"] = str(description)
+            self._intend(conn, "rename", actor)
             return self._bump(conn, project_id, **values)
 
-    def copy_project(self, project_id: str, name: str) -> str:
+    def copy_project(self, project_id: str, name: str, *, actor: str | None = None) -> str:
         name = self._checked_name(name)
         p = schema.METADATA.tables["projects"]
         with self._write() as conn:
@@ -289,9 +316,12 @@ class Store:
                 others = [c for c in t.columns if c.name != "project_id"]
                 select = sa.select(sa.literal(new_id, sa.Text), *others).where(t.c.project_id == project_id)
                 conn.execute(t.insert().from_select(["project_id", *(c.name for c in others)], select))
+            self._intend(conn, "copy", actor, summary=f"copied from project {project_id}")
+            _finish_action(conn, new_id, 0)
         return new_id
 
-    def delete_project(self, project_id: str) -> None:
+    def delete_project(self, project_id: str, *, actor: str | None = None) -> None:
+        """Delete a project, its history and snapshots; one audit row (without the name) outlives it."""
         with self._write() as conn:
             self._project_row(conn, project_id)
             # Children first, explicitly: correct even where a database ignores ON DELETE CASCADE.
@@ -301,10 +331,12 @@ class Store:
                 conn.execute(t.delete().where(t.c.project_id == project_id))
             p = schema.METADATA.tables["projects"]
             conn.execute(p.delete().where(p.c.id == project_id))
+            _forget_project(conn, project_id, actor=self._actor(actor))
 
-    def save_settings(self, project_id: str, settings: ProjectSettings) -> int:
+    def save_settings(self, project_id: str, settings: ProjectSettings, *, actor: str | None = None) -> int:
         with self._write() as conn:
             self._project_row(conn, project_id)
+            self._intend(conn, "settings", actor)
             return self._bump(conn, project_id, settings=_settings_json(settings))
 
     # --- reading ----------------------------------------------------------------------------
@@ -328,7 +360,8 @@ class Store:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def import_project(self, project_id: str, incoming: Project, *, replace: bool = False) -> int:
+    def import_project(self, project_id: str, incoming: Project, *, replace: bool = False,
+                       actor: str | None = None) -> int:
         """Merge ``incoming`` into the project (rows with a known key replace that row) or replace it all.
 
         The merged result is checked first; ``ImportRejected`` carries every problem, located by the
@@ -354,6 +387,7 @@ class Store:
             if problems:
                 raise ImportRejected(problems)
             _write_project(conn, project_id, raw, merged, replace=replace)
+            self._intend(conn, "import", actor)
             return self._bump(conn, project_id, settings=_settings_json(settings))
 
     def apply_edits(
@@ -363,6 +397,7 @@ class Store:
         *,
         upserts: pd.DataFrame | None = None,
         deletes: list | None = None,
+        actor: str | None = None,
     ) -> int:
         """Upsert whole rows of ``table`` and delete rows by key, as one checked change.
 
@@ -393,7 +428,210 @@ class Store:
             if not delete_keys and not len(upserts):
                 return int(row.revision)
             _write_project(conn, project_id, raw, merged, replace=False, only=frozenset({table}))
+            self._intend(conn, "edit", actor)
             return self._bump(conn, project_id)
+
+    # --- history, undo, time travel, snapshots, retention (schema 4; see coprod_map.history) -----------
+
+    def log_export(self, project_id: str, fmt: str, *, actor: str | None = None) -> None:
+        """Record in the audit trail that the project was exported (format only; the revision does not move)."""
+        fmt = str(fmt) if re.fullmatch(r"[A-Za-z0-9_.-]{1,20}", str(fmt)) else "another format"
+        with self._write() as conn:
+            row = self._project_row(conn, project_id)
+            self._intend(conn, "export", actor, summary=f"exported as {fmt}")
+            _finish_action(conn, project_id, int(row.revision))
+
+    def history(self, project_id: str) -> pd.DataFrame:
+        """The audit trail of a project, newest first: id, at, actor, kind, summary, fields (names only),
+        revision, reverts (the entry an undo took back), undone_by, purged."""
+        a = schema.METADATA.tables["actions"]
+        with self._read() as conn:
+            self._project_row(conn, project_id)
+            frame = pd.read_sql(sa.select(a.c.id, a.c.at, a.c.actor, a.c.kind, a.c.summary, a.c.fields, a.c.revision,
+                                          a.c.reverts, a.c.purged).where(a.c.project_id == project_id)
+                                .order_by(a.c.id.desc()), conn)
+        return _actions_frame(frame)
+
+    def audit_trail(self) -> pd.DataFrame:
+        """Every action of every project, deleted projects' rows included (``project_id`` "")."""
+        a = schema.METADATA.tables["actions"]
+        with self._read() as conn:
+            frame = pd.read_sql(sa.select(a.c.project_id, a.c.id, a.c.at, a.c.actor, a.c.kind, a.c.summary,
+                                          a.c.fields, a.c.revision, a.c.reverts, a.c.purged).order_by(a.c.id), conn)
+        return _actions_frame(frame)
+
+    def changes(self, project_id: str, action_id: int | None = None, *, can_see_private: bool = False) -> pd.DataFrame:
+        """The row changes of one action (or all), oldest first: seq, action_id, table_name, op, key, old, new
+        (dicts), erased. Private values show as ``(private)`` unless ``can_see_private``."""
+        c = schema.METADATA.tables["changes"]
+        query = sa.select(c.c.seq, c.c.action_id, c.c.table_name, c.c.op, c.c.old, c.c.new).where(
+            c.c.project_id == project_id, c.c.action_id.is_not(None)).order_by(c.c.seq)
+        if action_id is not None:
+            query = query.where(c.c.action_id == int(action_id))
+        with self._read() as conn:
+            self._project_row(conn, project_id)
+            frame = history.parse_changes(pd.read_sql(query, conn))
+        return history.mask_private(frame, can_see_private=can_see_private)
+
+    def undo(self, project_id: str, *, actor: str | None = None) -> int:
+        """Take back the latest action not already taken back (undos themselves are skipped: undo again
+        steps further back; revert an undo to redo). Returns the new revision."""
+        actions = self.history(project_id)
+        open_ = actions.loc[(actions["kind"] != "undo") & actions["undone_by"].isna() & ~actions["purged"]
+                            & actions["kind"].isin(_UNDOABLE)]
+        if not len(open_):
+            raise EditRejected([Problem("History", None, None, "there is nothing left to undo.")])
+        return self.revert(project_id, int(open_["id"].iloc[0]), actor=actor, kind="undo")
+
+    def revert(self, project_id: str, action_id: int, *, actor: str | None = None, kind: str = "revert") -> int:
+        """Put every row ``action_id`` touched back as it was before, as one new action.
+
+        Refused (``EditRejected``, nothing written) when a row changed again since, naming the row, when
+        and who; when restoring would take other rows with it; or when the entry's values were erased or purged.
+        """
+        with self._write() as conn:
+            self._project_row(conn, project_id)
+            a = schema.METADATA.tables["actions"]
+            action = conn.execute(sa.select(a).where(a.c.id == int(action_id), a.c.project_id == project_id)).first()
+            if action is None:
+                raise EditRejected([Problem("History", None, None, f"there is no history entry {action_id} in this project.")])
+            refuse = _why_not_revertable(action)
+            changes = _read_changes(conn, project_id, _changes_table().c.action_id == int(action_id))
+            if not refuse and not len(changes):
+                refuse = "it changed no data, so there is nothing to take back."
+            if not refuse and changes["erased"].any():
+                refuse = "it holds data of a person who was erased, so it can no longer be taken back."
+            if refuse:
+                raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {refuse}")])
+            net = history.net_changes(changes)
+            blocks = _blocking(conn, project_id, net)
+            if blocks:
+                raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {b}")
+                                    for b in blocks])
+            _apply_steps(conn, project_id, history.restore_order(net))
+            extra = _unplanned(conn, project_id, net)
+            if extra:
+                raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {x}")
+                                    for x in extra])
+            self._intend(conn, kind, actor, reverts=int(action_id), summary=f"took back entry {action_id}")
+            return self._bump(conn, project_id)
+
+    def state_at(self, project_id: str, *, revision: int | None = None, when: str | None = None) -> Project:
+        """The map as it was at ``revision`` or at ``when`` (ISO date = the end of that day, UTC; or an ISO
+        timestamp): read-only, rebuilt by rewinding every later change from the current rows."""
+        if (revision is None) == (when is None):
+            raise ValueError("give exactly one of revision or when")
+        a = schema.METADATA.tables["actions"]
+        if when is not None:
+            cutoff = str(when).strip()
+            cutoff = cutoff + "T23:59:59+00:00" if len(cutoff) == 10 else cutoff
+            later = a.c.at > cutoff
+        else:
+            later = a.c.revision > int(revision)
+        with self._read() as conn:
+            row = self._project_row(conn, project_id)
+            raw = _read_raw(conn, project_id)
+            ids = sa.select(a.c.id).where(a.c.project_id == project_id, later).scalar_subquery()
+            changes = _read_changes(conn, project_id, _changes_table().c.action_id.in_(ids))
+        changes = changes.loc[~changes["erased"] & changes["table_name"].isin([*TABLES, "stakeholder_attributes",
+                                                                               "projects"])]
+        net = history.net_changes(changes)
+        current = {**{t: raw[t] for t in TABLES}, "stakeholder_attributes": raw["attributes"]}
+        rewound = history.rewind(current, net.loc[net["table_name"] != "projects"])
+        details = {c: getattr(row, c) for c in schema.PROJECT_LOGGED}
+        project_rows = net.loc[net["table_name"] == "projects", "before"]
+        if len(project_rows):
+            details.update(project_rows.iloc[0] or {})
+        settings = ProjectSettings.from_dict(json.loads(details["settings"] or "{}"))
+        raw_then = {**{t: rewound[t] for t in TABLES}, "attributes": rewound["stakeholder_attributes"]}
+        return _project_from_raw(raw_then, settings, name=str(details["name"]))
+
+    def take_snapshot(self, project_id: str, name: str, *, actor: str | None = None) -> int:
+        """Save the whole project (map, record, settings) under ``name``; returns the snapshot's id."""
+        name = self._checked_name(name)
+        s = schema.METADATA.tables["named_snapshots"]
+        with self._write() as conn:
+            row = self._project_row(conn, project_id)
+            data = {"name": row.name, "description": row.description, "settings": row.settings,
+                    "tables": {t: _plain_rows(conn, t, project_id) for t in schema.HISTORY_TABLES}}
+            result = conn.execute(s.insert().values(project_id=project_id, name=name, taken_at=_now(),
+                                                    actor=self._actor(actor), data=json.dumps(data, ensure_ascii=False)))
+            snapshot_id = int(result.inserted_primary_key[0])
+            self._intend(conn, "snapshot", actor, summary=f"named snapshot {snapshot_id} taken")
+            _finish_action(conn, project_id, int(row.revision))
+        return snapshot_id
+
+    def snapshots(self, project_id: str) -> pd.DataFrame:
+        """The project's named snapshots, newest first: id, name, taken_at, actor."""
+        s = schema.METADATA.tables["named_snapshots"]
+        with self._read() as conn:
+            self._project_row(conn, project_id)
+            frame = pd.read_sql(sa.select(s.c.id, s.c.name, s.c.taken_at, s.c.actor)
+                                .where(s.c.project_id == project_id).order_by(s.c.id.desc()), conn)
+        return frame.astype({"name": object, "taken_at": object, "actor": object})
+
+    def restore_snapshot(self, project_id: str, snapshot_id: int, name: str, *, actor: str | None = None) -> str:
+        """A NEW project called ``name`` holding the snapshot (the original is never overwritten); its id."""
+        name = self._checked_name(name)
+        s = schema.METADATA.tables["named_snapshots"]
+        p = schema.METADATA.tables["projects"]
+        with self._write() as conn:
+            self._project_row(conn, project_id)
+            self._refuse_duplicate_name(conn, name)
+            found = conn.execute(sa.select(s.c.data).where(s.c.id == int(snapshot_id), s.c.project_id == project_id)).first()
+            if found is None:
+                raise EditRejected([Problem("Snapshots", None, None, f"there is no snapshot {snapshot_id} in this project.")])
+            data = json.loads(found.data)
+            new_id = secrets.token_hex(4)
+            while conn.execute(sa.select(p.c.id).where(p.c.id == new_id)).first():
+                new_id = secrets.token_hex(4)
+            now = _now()
+            conn.execute(p.insert().values(id=new_id, name=name, description=data.get("description", ""), revision=0,
+                                           created_at=now, updated_at=now, settings=data.get("settings") or "{}"))
+            for table in schema.HISTORY_TABLES:
+                rows = data["tables"].get(table) or []
+                if rows:
+                    conn.execute(schema.METADATA.tables[table].insert(),
+                                 [_typed_row(table, r, project_id=new_id) for r in rows])
+            self._intend(conn, "restore", actor, summary=f"restored from snapshot {snapshot_id} of project {project_id}")
+            _finish_action(conn, new_id, 0)
+        return new_id
+
+    def retention_until(self, project_id: str) -> str:
+        """The date (ISO) until which this project's personal data may be kept; "" when none is set."""
+        with self._read() as conn:
+            return str(self._project_row(conn, project_id).retention_until or "")
+
+    def set_retention(self, project_id: str, until: str, *, actor: str | None = None) -> int:
+        until = str(until or "").strip()
+        if until and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", until):
+            raise EditRejected([Problem("Project", None, "retention_until",
+                                        f"'{until[:40]}' is not a date written YYYY-MM-DD.")])
+        if until:
+            try:
+                datetime.fromisoformat(until)
+            except ValueError:
+                raise EditRejected([Problem("Project", None, "retention_until", f"'{until}' is not a real date.")]) from None
+        with self._write() as conn:
+            self._project_row(conn, project_id)
+            self._intend(conn, "retention", actor)
+            return self._bump(conn, project_id, retention_until=until)
+
+    def purge_history(self, project_id: str, *, before: str, actor: str | None = None) -> int:
+        """Delete the old and new values of every change made before ``before`` (ISO date). The audit rows
+        stay (they hold no values), marked purged: those entries can no longer be undone. Returns rows purged."""
+        before = str(before or "").strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", before):
+            raise EditRejected([Problem("History", None, None, "give the date to purge before as YYYY-MM-DD.")])
+        a, c = schema.METADATA.tables["actions"], schema.METADATA.tables["changes"]
+        with self._write() as conn:
+            row = self._project_row(conn, project_id)
+            old = sa.select(a.c.id).where(a.c.project_id == project_id, a.c.at < before)
+            purged = conn.execute(c.delete().where(c.c.project_id == project_id, c.c.action_id.in_(old))).rowcount
+            conn.execute(a.update().where(a.c.project_id == project_id, a.c.at < before).values(purged=True))
+            self._intend(conn, "purge", actor, summary=f"history before {before} purged ({purged} row changes)")
+            _finish_action(conn, project_id, int(row.revision))
+        return int(purged or 0)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -427,7 +665,19 @@ class Store:
         p = schema.METADATA.tables["projects"]
         conn.execute(p.update().where(p.c.id == project_id)
                      .values(revision=p.c.revision + 1, updated_at=_now(), **values))
-        return int(conn.execute(sa.select(p.c.revision).where(p.c.id == project_id)).scalar_one())
+        revision = int(conn.execute(sa.select(p.c.revision).where(p.c.id == project_id)).scalar_one())
+        _finish_action(conn, project_id, revision)  # every data change ends here: its audit row and history
+        return revision
+
+    @staticmethod
+    def _actor(actor: str | None) -> str:
+        chosen = actor if actor is not None else _ACTOR.get()
+        return str(chosen).strip()[:200] if chosen and str(chosen).strip() else LOCAL_USER
+
+    def _intend(self, conn: Connection, kind: str, actor: str | None, *, summary: str = "",
+                reverts: int | None = None) -> None:
+        """Say what the change open on ``conn`` is, for the action ``_bump`` writes when it ends."""
+        conn.info[_ACTION] = {"kind": kind, "actor": self._actor(actor), "summary": summary, "reverts": reverts}
 
 
 # --- SQLite set-up ------------------------------------------------------------------------------
@@ -806,3 +1056,203 @@ def _delete_keys(table: str, deletes: list) -> set[str]:
                                         f"a row to delete must be given by {' and '.join(keys)}.")])
         out.add(_KEY_SEP.join(str(p) for p in parts))
     return out
+
+
+# --- history (schema 4): closing actions, reading changes, taking them back ------------------------------
+
+#: What ``undo`` steps back over (exports, snapshots, purges and erasures change no map data, or must not return).
+_UNDOABLE = frozenset({"import", "edit", "settings", "rename", "record", "revert", "undo", "retention"})
+_NEVER_REVERTED = {"erase": "an erasure is final", "purge": "a purge is final", "export": "it changed no data",
+                   "snapshot": "it changed no data", "create": "delete the project instead",
+                   "copy": "delete the copy instead", "restore": "delete the restored project instead"}
+
+
+def _changes_table() -> sa.Table:
+    return schema.METADATA.tables["changes"]
+
+
+def _finish_action(conn: Connection, project_id: str, revision: int) -> None:
+    """Write the audit row for the change open on ``conn`` and tie its waiting change rows to it."""
+    intent = conn.info.pop(_ACTION, None) or {}
+    c, a = _changes_table(), schema.METADATA.tables["actions"]
+    waiting = c.c.project_id == project_id, c.c.action_id.is_(None)
+    pending = history.parse_changes(pd.read_sql(
+        sa.select(c.c.seq, c.c.table_name, c.c.op, c.c.old, c.c.new).where(*waiting).order_by(c.c.seq), conn))
+    if not len(pending) and not intent.get("summary"):
+        return  # a save that changed nothing (same settings saved again) is not worth an entry
+    summary, fields = history.summarise(pending)
+    if intent.get("summary"):
+        summary = intent["summary"] if not len(pending) else f"{intent['summary']}: {summary}"
+    kind = intent.get("kind") or _inferred_kind(pending)
+    result = conn.execute(a.insert().values(
+        project_id=project_id, at=_now(), actor=intent.get("actor") or (_ACTOR.get() or LOCAL_USER), kind=kind,
+        summary=summary, fields="|".join(fields), revision=int(revision), reverts=intent.get("reverts")))
+    if len(pending):
+        conn.execute(c.update().where(*waiting).values(action_id=int(result.inserted_primary_key[0])))
+
+
+def _inferred_kind(pending: pd.DataFrame) -> str:
+    tables = set(pending["table_name"])
+    if tables and all(t.startswith("record_") for t in tables):
+        return "record"
+    if tables == {"projects"}:
+        return "settings"
+    return "edit"
+
+
+def _forget_project(conn: Connection, project_id: str, *, actor: str) -> None:
+    """A deleted project's history and snapshots go too; one project-less audit row says it happened."""
+    c, a = _changes_table(), schema.METADATA.tables["actions"]
+    s = schema.METADATA.tables["named_snapshots"]
+    conn.execute(c.delete().where(c.c.project_id == project_id))
+    conn.execute(s.delete().where(s.c.project_id == project_id))
+    entries = conn.execute(a.delete().where(a.c.project_id == project_id)).rowcount
+    conn.execute(a.insert().values(project_id="", at=_now(), actor=actor, kind="delete project", fields="",
+                                   summary=f"project {project_id} deleted with its {entries} history entries",
+                                   revision=0))
+
+
+def _actions_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed audit rows plus ``undone_by``: the action that took this one back and is itself still in effect."""
+    out = frame.astype({"at": object, "actor": object, "kind": object, "summary": object})
+    out["id"] = out["id"].astype(int)
+    out["revision"] = out["revision"].astype(int)
+    out["reverts"] = pd.to_numeric(out["reverts"]).astype("Int64")
+    out["purged"] = out["purged"].astype(bool)
+    out["fields"] = pd.Series([[f for f in str(v or "").split("|") if f] for v in out["fields"]], index=out.index,
+                              dtype=object)
+    reverters: dict[int, list[int]] = {}
+    for action, target in zip(out["id"], out["reverts"], strict=True):
+        if target is not pd.NA:
+            reverters.setdefault(int(target), []).append(int(action))
+    memo: dict[int, int | None] = {}
+
+    def undone_by(action: int) -> int | None:  # the latest reverter still in effect, if any
+        if action not in memo:
+            memo[action] = None
+            for reverter in sorted(reverters.get(action, []), reverse=True):
+                if undone_by(reverter) is None:
+                    memo[action] = reverter
+                    break
+        return memo[action]
+
+    out["undone_by"] = pd.array([undone_by(int(i)) for i in out["id"]], dtype="Int64")
+    return out
+
+
+def _why_not_revertable(action: sa.Row) -> str:
+    if action.purged:
+        return "its details were purged under the project's retention date."
+    reason = _NEVER_REVERTED.get(action.kind)
+    return f"entries of this kind ({action.kind}) cannot be taken back: {reason}." if reason else ""
+
+
+def _read_changes(conn: Connection, project_id: str, condition: Any) -> pd.DataFrame:
+    c = _changes_table()
+    query = (sa.select(c.c.seq, c.c.action_id, c.c.table_name, c.c.op, c.c.old, c.c.new)
+             .where(c.c.project_id == project_id, condition).order_by(c.c.seq))
+    return history.parse_changes(pd.read_sql(query, conn))
+
+
+def _current_rows(conn: Connection, project_id: str, table: str) -> dict[str, dict[str, Any]]:
+    """Rows of one table now, as dicts keyed the way ``coprod_map.history`` keys them."""
+    if table == "projects":
+        row = conn.execute(sa.select(*(schema.METADATA.tables["projects"].c[c] for c in schema.PROJECT_LOGGED))
+                           .where(schema.METADATA.tables["projects"].c.id == project_id)).mappings().first()
+        return {"": dict(row)} if row else {}
+    t = schema.METADATA.tables[table]
+    rows = [{k: v for k, v in r.items() if k != "project_id"}
+            for r in conn.execute(sa.select(t).where(t.c.project_id == project_id)).mappings()]
+    return {history._key(table, r): r for r in rows}
+
+
+def _same(a: dict | None, b: dict | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    for name in (set(a) | set(b)) - history.BOOKKEEPING:
+        x, y = a.get(name), b.get(name)
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+            if float(x) != float(y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _blocking(conn: Connection, project_id: str, net: pd.DataFrame) -> list[str]:
+    """Why rows cannot go back: each row must still be exactly as the action left it."""
+    blocks = []
+    for table, group in net.groupby("table_name", sort=False):
+        now = _current_rows(conn, project_id, table)
+        for key, after, last in zip(group["key"], group["after"], group["last_seq"], strict=True):
+            if _same(now.get(key), after):
+                continue
+            blocks.append(_who_changed(conn, project_id, table, key, int(last)))
+    return blocks
+
+
+def _who_changed(conn: Connection, project_id: str, table: str, key: str, since: int) -> str:
+    c, a = _changes_table(), schema.METADATA.tables["actions"]
+    later = _read_changes(conn, project_id, sa.and_(c.c.seq > since, c.c.table_name == table))
+    later = later.loc[later["key"] == key]
+    what = history.describe_row(table, key)
+    if not len(later):
+        return f"{what} is no longer as this entry left it."
+    action = conn.execute(sa.select(a).where(a.c.id == int(later["action_id"].iloc[-1]))).first()
+    if action is None:
+        return f"{what} was changed again by a change still being saved."
+    return f"{what} was changed again on {action.at[:10]} by {action.actor} ({action.kind}: {action.summary})."
+
+
+def _typed_row(table: str, row: dict[str, Any], *, project_id: str) -> dict[str, Any]:
+    """A history/snapshot row ready to insert: only the table's columns, booleans as bool."""
+    t = schema.METADATA.tables[table]
+    out = {"project_id": project_id}
+    for column in t.columns:
+        if column.name == "project_id" or column.name not in row:
+            continue
+        value = row[column.name]
+        out[column.name] = bool(value) if isinstance(column.type, sa.Boolean) and value is not None else value
+    return out
+
+
+def _apply_steps(conn: Connection, project_id: str, steps: list[tuple[str, str, dict | None, dict | None]]) -> None:
+    p = schema.METADATA.tables["projects"]
+    for op, table, target, current in steps:
+        if table == "projects":
+            conn.execute(p.update().where(p.c.id == project_id)
+                         .values(**{c: target[c] for c in schema.PROJECT_LOGGED if c in target}))
+            continue
+        t = schema.METADATA.tables[table]
+        keys = history.KEY_COLUMNS[table]
+        if op == "insert":
+            row = _typed_row(table, target, project_id=project_id)
+            if "version" in t.c:
+                row["version"] = int(row.get("version") or 1) + 1
+            conn.execute(t.insert().values(**row))
+            continue
+        where = sa.and_(t.c.project_id == project_id, *(t.c[k] == (target or current)[k] for k in keys))
+        if op == "delete":
+            conn.execute(t.delete().where(where))
+        else:
+            values = {k: v for k, v in _typed_row(table, target, project_id=project_id).items()
+                      if k not in keys and k not in history.BOOKKEEPING and k != "project_id"}
+            if "version" in t.c:
+                values["version"] = t.c.version + 1
+            conn.execute(t.update().where(where).values(**values))
+
+
+def _unplanned(conn: Connection, project_id: str, net: pd.DataFrame) -> list[str]:
+    """Rows the restore changed beyond the plan (a foreign-key cascade): each depends on what goes back."""
+    c = _changes_table()
+    done = _read_changes(conn, project_id, c.c.action_id.is_(None))
+    planned = set(zip(net["table_name"], net["key"], strict=True))
+    extra = done.loc[[(t, k) not in planned for t, k in zip(done["table_name"], done["key"], strict=True)]]
+    return [f"{history.describe_row(t, k)}, added or changed since, depends on it."
+            for t, k in dict.fromkeys(zip(extra["table_name"], extra["key"], strict=True))]
+
+
+def _plain_rows(conn: Connection, table: str, project_id: str) -> list[dict[str, Any]]:
+    t = schema.METADATA.tables[table]
+    return [{k: v for k, v in r.items() if k != "project_id"}
+            for r in conn.execute(sa.select(t).where(t.c.project_id == project_id)).mappings()]

@@ -328,7 +328,7 @@ def cycle_overview(record: Record, project: Project) -> pd.DataFrame:
         "reflections": filled["reflections"].to_numpy(), "lessons": filled["lessons"].to_numpy(),
         "actions": frame["cycle"].map(total).fillna(0).astype(int).to_numpy(),
         "actions_done": frame["cycle"].map(done).fillna(0).astype(int).to_numpy(),
-        "snapshots": frame["cycle"].map(kept).fillna("").astype(object).to_numpy(),
+        "snapshots": frame["cycle"].map(kept).astype(object).where(frame["cycle"].isin(kept.index), "").to_numpy(),
     })
 
 

@@ -2,8 +2,13 @@
 
 Every change in an editor is written in its own transaction by the ``on_change`` callback
 before the page says "Saved". The editor's key carries the project revision and a per-table
-counter, so after each commit (or refusal) the editor is rebuilt from what the database
-holds: nothing is applied twice and nothing waits in the browser to be lost.
+counter, so after each commit the editor is rebuilt from what the database holds: nothing is
+applied twice.
+
+A change that breaks a rule writes nothing, but the editor keeps its key and its edit state, so
+what the user typed stays on screen under the table of problems: fixing the cell saves the whole
+change, and "Discard my changes" rebuilds the editor from the database. While a refused change is
+pending, search and paging are locked (the change is tied to the rows on screen).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
 
-__all__ = ["column_config", "editor_key", "quick_add_stakeholder", "table_editor"]
+__all__ = ["column_config", "discard_changes", "editor_key", "quick_add_stakeholder", "table_editor"]
 
 #: Above this many stakeholders, "From"/"To"/"Stakeholder" columns are typed ids, not drop-downs.
 MAX_ID_OPTIONS = 2000
@@ -66,8 +71,39 @@ def editor_key(table: str, project_id: str, revision: int) -> str:
     return f"editor_{table}_{project_id}_{revision}_{nonce}"
 
 
+def _refused_key(table: str) -> str:
+    return f"_editor_refused_{table}"
+
+
 def _reset_editor(table: str) -> None:
     st.session_state[_nonce_key(table)] = st.session_state.get(_nonce_key(table), 0) + 1
+    st.session_state.pop(_refused_key(table), None)
+
+
+def discard_changes(table: str) -> None:
+    """Button callback: forget a refused change and show the table as saved."""
+    _reset_editor(table)
+    st.session_state[_message_key(table)] = ("info", "Your changes were discarded. The table shows what is saved.")
+
+
+def _pending_refusal(table: str, key: str) -> dict | None:
+    """The refused change still in the editor ``key`` (None when there is none, or it was changed since)."""
+    refused = st.session_state.get(_refused_key(table))
+    if not refused or refused["key"] != key:
+        return None
+    if _same_changes(refused["changes"], st.session_state.get(key)):
+        return refused
+    return None
+
+
+def _same_changes(a: dict | None, b: dict | None) -> bool:
+    def canon(changes: dict | None) -> tuple:
+        changes = changes or {}
+        edited = {str(k): dict(v) for k, v in (changes.get("edited_rows") or {}).items()}
+        return (repr(sorted(edited.items())), repr(list(changes.get("added_rows") or [])),
+                repr(sorted(changes.get("deleted_rows") or [])))
+
+    return canon(a) == canon(b)
 
 
 def _saved_now() -> str:
@@ -217,6 +253,7 @@ def _commit(table: str, project_id: str, revision: int, query: str, page: int, k
                 "Someone (perhaps you, in another tab) changed this project a moment ago, so this edit was "
                 "not saved. The table now shows the latest data: please make the change again.",
             )
+            _reset_editor(table)
             return
         frame = load_project(project_id, revision).table(table)
         shown = shown_rows(frame, query=query, page=page)
@@ -226,13 +263,41 @@ def _commit(table: str, project_id: str, revision: int, query: str, page: int, k
             file=f"{labels.TABLE_LABELS[table]} table",
         )
         db.apply_edits(project_id, table, upserts=upserts, deletes=deletes)
-        st.session_state[message_key] = ("saved", _saved_now())
     except EditRejected as error:
-        st.session_state[message_key] = ("problems", error.problems)
+        _keep_refused(table, key, changes, "problems", error.problems)
+        return
     except StoreError as error:
-        st.session_state[message_key] = ("error", f"Nothing was saved: {error}")
-    finally:
-        _reset_editor(table)
+        _keep_refused(table, key, changes, "error", f"Nothing was saved: {error}")
+        return
+    _reset_editor(table)
+    st.session_state[message_key] = ("saved", _saved_now())
+
+
+def _keep_refused(table: str, key: str, changes: dict, kind: str, body: Any) -> None:
+    """Nothing was written: keep the editor (and what the user typed) and remember why it was refused."""
+    st.session_state[_refused_key(table)] = {"key": key, "changes": _copy_changes(changes), "kind": kind, "body": body}
+
+
+def _copy_changes(changes: dict) -> dict:
+    return {
+        "edited_rows": {k: dict(v) for k, v in (changes.get("edited_rows") or {}).items()},
+        "added_rows": [dict(r) for r in (changes.get("added_rows") or [])],
+        "deleted_rows": list(changes.get("deleted_rows") or []),
+    }
+
+
+def _show_refusal(table: str, refused: dict) -> None:
+    """The problems of the refused change, above the editor that still shows it, and a way out."""
+    if refused["kind"] == "problems":
+        count = len(refused["body"])
+        show_problems(refused["body"], intro=(
+            f"{count} problem(s) found. Nothing was saved. Your change is still in the table below: "
+            "fix the cells named here and it is saved, or discard it."))
+    else:
+        st.error(safe_text(refused["body"] + " Your change is still in the table below; change a cell to try "
+                           "again, or discard it."))
+    st.button("Discard my changes", key=f"discard_{table}", on_click=discard_changes, args=(table,),
+              icon=":material/undo:", help="Forget the change that was not saved and show the table as saved.")
 
 
 def show_message(table: str) -> None:
@@ -247,6 +312,8 @@ def show_message(table: str) -> None:
         show_problems(body, intro=f"{len(body)} problem(s) found. Nothing was saved; the table shows what is saved.")
     elif kind == "warning":
         st.warning(body)
+    elif kind == "info":
+        st.info(body)
     else:
         st.error(safe_text(body))
 
@@ -255,10 +322,15 @@ def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFram
     """Search box, pager and an editable table for one table of the open project."""
     frame = project.table(table)
     st.caption(labels.TABLE_HELP[table])
+    key = editor_key(table, info.id, info.revision)
+    refused = _pending_refusal(table, key)
+    if refused is None:
+        st.session_state.pop(_refused_key(table), None)
+    locked = "Save or discard the change below first." if refused else None
     left, right = st.columns([3, 1])
     query = left.text_input(
-        "Search", key=f"search_{table}", placeholder="Type to find rows",
-        help="Shows only rows where any column contains this text (capitals ignored).",
+        "Search", key=f"search_{table}", placeholder="Type to find rows", disabled=bool(refused),
+        help=locked or "Shows only rows where any column contains this text (capitals ignored).",
     )
     filtered_count = len(frame) if not query.strip() else len(shown_rows(frame, query=query, page_size=len(frame) or 1))
     pages = page_count(filtered_count)
@@ -266,12 +338,13 @@ def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFram
     if pages > 1:
         page = int(right.number_input(
             f"Page (of {pages})", min_value=1, max_value=pages, step=1, key=f"page_{table}",
-            help=f"Large tables are shown {PAGE_SIZE} rows at a time.",
+            disabled=bool(refused), help=locked or f"Large tables are shown {PAGE_SIZE} rows at a time.",
         ))
     shown = shown_rows(frame, query=query, page=page)
     visible = shown[[c for c in shown.columns if not str(c).startswith("_")]]
-    key = editor_key(table, info.id, info.revision)
     show_message(table)
+    if refused:
+        _show_refusal(table, refused)
     st.data_editor(
         visible,
         key=key,
@@ -283,10 +356,10 @@ def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFram
         on_change=_commit,
         args=(table, info.id, info.revision, query, page, key),
     )
-    if has_changes(st.session_state.get(key)):
+    if has_changes(st.session_state.get(key)) and _pending_refusal(table, key) is None:
         # The callback commits edits made in the browser before this run. A change-set that is
-        # still here reached the editor another way (session state set by code or a test):
-        # commit it the same way, then draw the page again from the database.
+        # still here, and is not the one already refused, reached the editor another way (session
+        # state set by code or a test): commit it the same way, then draw the page again.
         _commit(table, info.id, info.revision, query, page, key)
         st.rerun()
     total = f"{len(frame):,} {labels.TABLE_LABELS[table].lower()} in this project"
@@ -304,7 +377,6 @@ def quick_add_stakeholder(project: Project, info: ProjectInfo) -> None:
     """A short form for adding one stakeholder at a time (made for workshops)."""
     h = labels.FIELD_HELP["stakeholders"]
     with st.form("quick_add", clear_on_submit=True, border=True):
-        st.subheader("Add a stakeholder")
         name = st.text_input("Stakeholder name", help=h["name"], max_chars=200)
         c1, c2, c3 = st.columns(3)
         kind = c1.selectbox("Kind", list(KINDS), format_func=KINDS.get, help=h["kind"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import pandas as pd
@@ -16,12 +17,16 @@ from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
 
-__all__ = ["upload_wizard"]
+__all__ = ["merged_match", "save_match", "upload_wizard"]
 
 _NONCE = "_upload_nonce"
 _MESSAGE = "_upload_message"
 _KEEP = "(keep this name)"
 _IGNORE = "(leave this column out)"
+_NO_SAVED = "(none: match by hand)"
+SAVED_PICKER = "import_saved_match"
+SAVE_NAME = "import_save_match_name"
+MAX_SAVED_NAME = 80
 #: every column name coprod_map knows, for the matching drop-downs
 KNOWN_COLUMNS = sorted({c for columns in TABLES.values() for c in columns})
 
@@ -37,8 +42,21 @@ def _column_choice(column: str) -> str:
     return f"{column} ({', '.join(tables)})"
 
 
-def _file_card(name: str, data: bytes, index: int) -> dict[str, str]:
-    """Detected format, a preview and the column-matching controls of one file; returns its mapping."""
+def _choice_index(column: str, saved: dict[str, str], options: list[str]) -> int:
+    """Where the drop-down for ``column`` starts: the saved match when there is one, else 'keep'."""
+    if column not in saved:
+        return 0
+    wanted = saved[column] or _IGNORE
+    return options.index(wanted) if wanted in options else 0
+
+
+def _file_card(name: str, data: bytes, index: int, saved: dict[str, str] | None = None,
+               saved_name: str = "") -> dict[str, str]:
+    """Detected format, a preview and the column-matching controls of one file; returns its mapping.
+
+    ``saved`` (their header -> our column, ``""`` = leave out) sets where each drop-down starts.
+    """
+    saved = saved or {}
     mapping: dict[str, str] = {}
     with st.container(border=True):
         st.text(f"File {index + 1}: {name}")
@@ -51,14 +69,19 @@ def _file_card(name: str, data: bytes, index: int) -> dict[str, str]:
         if len(found.preview):
             st.dataframe(found.preview, hide_index=True, width="stretch", height=min(35 * (len(found.preview) + 1) + 3, 250))
         unknown = [c for c in found.columns if c not in KNOWN_COLUMNS]
-        digest = hashlib.sha1(f"{name}|{index}".encode()).hexdigest()[:10]
-        with st.expander("Match columns", icon=":material/swap_horiz:", expanded=found.table is None and bool(unknown)):
+        # the saved match chosen is part of the key: choosing another one starts every drop-down afresh
+        digest = hashlib.sha1(f"{name}|{index}|{saved_name}".encode()).hexdigest()[:10]
+        applies = bool(saved) and any(c in saved for c in found.columns)
+        expanded = (found.table is None and bool(unknown)) or applies
+        with st.expander("Match columns", icon=":material/swap_horiz:", expanded=expanded):
             st.caption("If a heading in your file means one of coprod_map's columns, choose it here. "
                        "Columns you keep under their own name become attributes.")
+            options = [_KEEP, _IGNORE, *KNOWN_COLUMNS]
             for column in found.columns:
                 choice = st.selectbox(
                     column if len(column) < 80 else column[:77] + "...",
-                    [_KEEP, _IGNORE, *KNOWN_COLUMNS],
+                    options,
+                    index=_choice_index(column, saved, options),
                     key=f"map_{_nonce()}_{digest}_{column}",
                     format_func=_column_choice,
                     help="Which coprod_map column this heading holds.",
@@ -116,11 +139,13 @@ def upload_wizard(info: ProjectInfo) -> None:
     if not uploads:
         return
     files = [(u.name, u.getvalue()) for u in uploads]
+    saved_name, saved = _saved_match_picker(info)
     column_map = {}
     for i, (name, data) in enumerate(files):
-        mapping = _file_card(name, data, i)
+        mapping = _file_card(name, data, i, saved, saved_name)
         if mapping:
             column_map[name] = mapping
+    _save_match_form(info, column_map)
     problems = check_files(files, column_map=column_map or None, existing=load_project(info.id, info.revision))
     if problems:
         show_problems(problems, intro=f"{len(problems)} problem(s) found. Nothing will be imported until they are fixed.")
@@ -144,6 +169,81 @@ def upload_wizard(info: ProjectInfo) -> None:
     if st.button("Import", type="primary", disabled=bool(problems) or not confirmed, icon=":material/upload:"):
         _import(info, files, column_map, replace=mode == "replace")
         st.rerun()
+
+
+# --- saved column matches -----------------------------------------------------------------------
+
+def merged_match(column_map: dict[str, dict[str, str]]) -> dict[str, str]:
+    """One match (their header -> our column) from every file's matches; the first file wins a clash.
+
+    >>> merged_match({"a.csv": {"Ref": "id", "Who": "name"}, "b.csv": {"Who": "notes", "Org": ""}})
+    {'Ref': 'id', 'Who': 'name', 'Org': ''}
+    """
+    merged: dict[str, str] = {}
+    for mapping in column_map.values():
+        for header, ours in mapping.items():
+            merged.setdefault(str(header), str(ours))
+    return merged
+
+
+def _saved_match_picker(info: ProjectInfo) -> tuple[str, dict[str, str]]:
+    """A drop-down of the project's saved column matches; returns the chosen name and match."""
+    saved = info.settings.column_maps
+    if not saved:
+        return "", {}
+    names = [_NO_SAVED, *sorted(saved, key=str.lower)]
+    chosen = st.selectbox(
+        "Use a saved column match",
+        names,
+        key=SAVED_PICKER,
+        help="Matches saved from earlier files. The drop-downs under 'Match columns' start from the one you "
+        "choose; you can still change any of them.",
+    )
+    if chosen == _NO_SAVED or chosen not in saved:
+        return "", {}
+    st.caption(safe_text(f"Using the saved match '{chosen}' for {len(saved[chosen])} heading(s)."))
+    return chosen, dict(saved[chosen])
+
+
+def save_match(info: ProjectInfo, name_key: str, column_map: dict[str, dict[str, str]]) -> None:
+    """Button callback: keep the current files' column matches in the project settings under a name."""
+    name = " ".join(str(st.session_state.get(name_key) or "").split())
+    match = merged_match(column_map)
+    if not name:
+        st.session_state[_MESSAGE] = ("error", "Type a name for the column match first. Nothing was saved.")
+        return
+    if len(name) > MAX_SAVED_NAME:
+        st.session_state[_MESSAGE] = ("error", f"Keep the name under {MAX_SAVED_NAME} characters. Nothing was saved.")
+        return
+    if not match:
+        st.session_state[_MESSAGE] = ("error", "Choose at least one column match first (under 'Match columns'). "
+                                      "Nothing was saved.")
+        return
+    db = store()
+    try:
+        settings = db.project_info(info.id).settings  # the latest saved settings, not the page's copy
+        existed = name in settings.column_maps
+        maps = {**settings.column_maps, name: match}
+        db.save_settings(info.id, dataclasses.replace(settings, column_maps=maps))
+    except CoprodError as error:
+        st.session_state[_MESSAGE] = ("error", f"The column match was not saved: {error}")
+        return
+    st.session_state[name_key] = ""
+    st.session_state[SAVED_PICKER] = name
+    verb = "Updated" if existed else "Saved"
+    st.session_state[_MESSAGE] = ("success", f"{verb} the column match '{name}' ({len(match)} heading(s)). "
+                                  "Choose it under 'Use a saved column match' for later files.", [])
+
+
+def _save_match_form(info: ProjectInfo, column_map: dict[str, dict[str, str]]) -> None:
+    with st.expander("Save these column matches for later files", icon=":material/bookmark_add:"):
+        st.caption("Useful when the same kind of file comes back each month: next time, choose the saved "
+                   "match instead of matching every heading again. Saving a name that exists replaces it.")
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.text_input("Name for this column match", key=SAVE_NAME, max_chars=MAX_SAVED_NAME,
+                        placeholder="For example: council contact list")
+        right.button("Save column match", on_click=save_match, args=(info, SAVE_NAME, column_map),
+                     icon=":material/bookmark:", disabled=not column_map)
 
 
 def preview_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -105,8 +105,9 @@ def gap_summary(table: pd.DataFrame, *, min_cell: int = 5) -> str:
     if table.empty:
         return "There is nothing to compare yet."
     attribute = str(table["attribute"].iloc[0]).replace("_", " ")
-    shown = table.loc[~table["suppressed"].astype(bool)]
-    known = shown.loc[shown["known"].astype(bool)] if "known" in shown else shown
+    # Small groups keep their flag: naming them without figures discloses no count, and leaving them
+    # out would contradict the per-group sentences ("no group has fewer ..." while one does).
+    known = table.loc[table["known"].astype(bool)] if "known" in table else table
     under, over = known.loc[known["flag"] == "under"], known.loc[known["flag"] == "over"]
     groups = int(table["known"].astype(bool).sum()) if "known" in table else len(table)
     parts = [f"By {attribute}:"]

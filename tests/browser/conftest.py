@@ -16,8 +16,10 @@ navigation title to its heading.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import time
@@ -36,21 +38,28 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOCAL_SCHEMES = {"data", "blob"}
 
-#: navigation title (app.py) -> the page's own heading, for every page that exists in pages/
-_ALL_PAGES = {
-    "home": ("Projects", "Projects"),
-    "settings": ("Project settings", "Project settings"),
-    "stakeholders": ("Stakeholders and ties", "Stakeholders and ties"),
-    "import_export": ("Import and export", "Import and export"),
-    "representation": ("Who is involved", "Who is involved"),
-    "network": ("Relationships", "Relationships"),
-    "record": ("Decisions and record", "Decisions and record"),
-    "report": ("Share a report", "Share a report"),
-    "about": ("About co-production", "About co-production"),
-}
-NAV: dict[str, str] = {title: heading for file, (title, heading) in _ALL_PAGES.items()
-                       if (ROOT / "pages" / f"{file}.py").exists()}
-PAGE_FILES: dict[str, str] = {title: file for file, (title, _) in _ALL_PAGES.items() if title in NAV}
+def _navigation() -> tuple[dict[str, str], dict[str, str]]:
+    """From app.py's ``SECTIONS``: navigation title -> the page's own heading, and title -> page file stem.
+
+    Read from the source so pages other helpers add are covered without editing this file; the heading is the
+    page's first ``st.title("...")`` (the navigation title when there is none).
+    """
+    tree = ast.parse((ROOT / "app.py").read_text())
+    sections = next(ast.literal_eval(node.value) for node in ast.walk(tree)
+                    if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SECTIONS" for t in node.targets))
+    nav, files = {}, {}
+    for pages in sections.values():
+        for path, title, _icon in pages:
+            source = ROOT / path
+            if source.exists():
+                found = re.search(r"""st\.title\(\s*["']([^"']+)["']""", source.read_text())
+                nav[title] = found.group(1) if found else title
+                files[title] = source.stem
+    return nav, files
+
+
+#: navigation title -> heading, and navigation title -> file stem, for every page app.py shows
+NAV, PAGE_FILES = _navigation()
 
 
 def outside_requests(requested: list[str]) -> list[str]:

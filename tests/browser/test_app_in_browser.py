@@ -10,8 +10,6 @@ from tests.browser.conftest import open_project as _open
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("Project settings", "Stakeholders and ties", "Import and export", "Who is involved", "Relationships",
-         "Decisions and record", "Share a report", "About co-production")
 
 
 def open_project(pg, server) -> None:
@@ -25,7 +23,7 @@ def test_every_page_opens_without_an_exception(page, app_server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     open_project(page, server)
     page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
-    for title in (t for t in PAGES if t in NAV):
+    for title in (t for t in NAV if t != "Projects"):  # every page app.py shows
         go_to(page, title)
         assert page.locator('[data-testid="stException"]').count() == 0, title
         page.screenshot(path=str(SHOTS / f"{PAGE_FILES[title]}.png"), full_page=True)

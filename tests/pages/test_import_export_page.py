@@ -71,3 +71,55 @@ def test_replace_needs_confirmation(app):
     _import_button(at).click().run()
     assert not at.exception
     assert sorted(store.load(project_id).stakeholders["id"]) == ["s10", "s11"]
+
+
+THEIRS = b"Ref,Full name,Sort,Stage,Postcode\nc1,Allotment society,group,consulted,AB1\nc2,Bea,person,informed,AB2\n"
+THEIRS_LATER = b"Ref,Full name,Sort,Stage,Postcode\nc3,Tenants forum,group,involved,AB3\n"
+MATCH = {"Ref": "id", "Full name": "name", "Sort": "kind", "Stage": "involvement", "Postcode": ""}
+
+
+def _match_box(at, header):
+    return next(s for s in at.selectbox if s.label == header and s.key and s.key.startswith("map_"))
+
+
+def test_column_matches_are_saved_by_name_and_used_for_a_later_file(app):
+    store, project_id = app
+    at = page("import_export", project_id)
+    at.file_uploader[0].upload("council list.csv", THEIRS, "text/csv").run()
+    assert not at.exception
+    assert _import_button(at).disabled  # their headers mean nothing to coprod_map yet
+    for header, ours in MATCH.items():
+        _match_box(at, header).set_value(ours or "(leave this column out)")
+    at.run()
+    assert not _import_button(at).disabled
+    next(t for t in at.text_input if t.label == "Name for this column match").input("Council list")
+    next(b for b in at.button if b.label == "Save column match").click().run()
+    assert not at.exception
+    assert store.project_info(project_id).settings.column_maps == {"Council list": MATCH}
+    assert "Saved the column match 'Council list'" in texts(at)
+    _import_button(at).click().run()
+    saved = store.load(project_id).stakeholders.set_index("id")
+    assert saved.loc["c1", "name"] == "Allotment society" and "Postcode" not in saved.columns
+
+    # a new session, a later file with the same headers: choose the saved match, nothing typed by hand
+    at = page("import_export", project_id)
+    at.file_uploader[0].upload("council list may.csv", THEIRS_LATER, "text/csv").run()
+    assert _import_button(at).disabled
+    next(s for s in at.selectbox if s.label == "Use a saved column match").set_value("Council list").run()
+    assert not at.exception
+    assert {h: _match_box(at, h).value for h in MATCH} == {h: v or "(leave this column out)" for h, v in MATCH.items()}
+    assert not _import_button(at).disabled
+    _import_button(at).click().run()
+    saved = store.load(project_id).stakeholders.set_index("id")
+    assert saved.loc["c3", "name"] == "Tenants forum" and saved.loc["c3", "involvement"] == "involved"
+
+
+def test_a_column_match_needs_a_name(app):
+    store, project_id = app
+    before = store.revision(project_id)
+    at = page("import_export", project_id)
+    at.file_uploader[0].upload("council list.csv", THEIRS, "text/csv").run()
+    _match_box(at, "Ref").set_value("id").run()
+    next(b for b in at.button if b.label == "Save column match").click().run()
+    assert "Type a name for the column match first" in texts(at)
+    assert store.revision(project_id) == before and store.project_info(project_id).settings.column_maps == {}

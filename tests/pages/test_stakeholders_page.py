@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from coprod_map.editing import has_changes
 from tests.pages._helpers import make_store, page, texts
 
 
@@ -118,3 +119,61 @@ def test_without_an_open_project_the_page_points_to_projects(app):
     at.switch_page("pages/stakeholders.py").run()
     assert not at.exception
     assert "No project is open" in texts(at)
+
+
+def _problems(at):
+    return [d.value for d in at.dataframe if "what to fix" in d.value.columns]
+
+
+def test_a_refused_edit_keeps_what_was_typed_and_fixing_it_saves(app):
+    store, project_id = app
+    before_rev = store.revision(project_id)
+    before = store.load(project_id).stakeholders
+    at = page("stakeholders", project_id)
+    key = _editor_key(at, "stakeholders")
+    typed = {"edited_rows": {1: {"name": "Youth club (north)", "involvement": "bossing"}},
+             "added_rows": [], "deleted_rows": []}
+    at.session_state[key] = typed
+    at.run()
+    assert not at.exception
+    # nothing written, problems shown above the table ...
+    assert store.revision(project_id) == before_rev and store.load(project_id).stakeholders.equals(before)
+    assert _problems(at) and _problems(at)[0]["what to fix"].str.contains("bossing").any()
+    assert "Your change is still in the table below" in texts(at)
+    # ... and the same editor still holds the typed change (what the browser draws over the saved rows)
+    assert _editor_key(at, "stakeholders") == key
+    assert at.session_state[key]["edited_rows"][1] == typed["edited_rows"][1]
+    assert next(t for t in at.text_input if t.key == "search_stakeholders").disabled  # rows on screen stay put
+    at.run()  # another run (any widget) keeps it, and does not try to save it again
+    assert _editor_key(at, "stakeholders") == key and _problems(at)
+    assert store.revision(project_id) == before_rev
+
+    # the user fixes the bad cell: the whole change is saved and the table is rebuilt from the database
+    at.session_state[key] = {"edited_rows": {1: {"name": "Youth club (north)", "involvement": "co_designing"}},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    saved = store.load(project_id).stakeholders.set_index("id")
+    assert saved.loc["s2", "name"] == "Youth club (north)" and saved.loc["s2", "involvement"] == "co_designing"
+    assert store.revision(project_id) == before_rev + 1
+    assert not _problems(at) and "Saved at" in texts(at)
+    assert _editor_key(at, "stakeholders") != key
+
+
+def test_discard_my_changes_drops_a_refused_edit(app):
+    store, project_id = app
+    before_rev = store.revision(project_id)
+    at = page("stakeholders", project_id)
+    key = _editor_key(at, "stakeholders")
+    at.session_state[key] = {"edited_rows": {0: {"id": "s2"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert _problems(at)
+    next(b for b in at.button if b.label == "Discard my changes").click().run()
+    assert not at.exception
+    assert not _problems(at) and "Your changes were discarded" in texts(at)
+    new_key = _editor_key(at, "stakeholders")
+    assert new_key != key
+    assert new_key not in at.session_state or not has_changes(at.session_state[new_key])
+    assert not next(t for t in at.text_input if t.key == "search_stakeholders").disabled
+    assert store.revision(project_id) == before_rev
+    assert at.data_editor[0].value["id"].tolist() == ["s1", "s2", "s3"]

@@ -23,6 +23,7 @@ from coprod_map.sample import SAMPLE_DIR, SAMPLE_NAME, load_sample, sample_files
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "sample_data" / "build_sample.py"
 TABLE_FILES = ["stakeholders.csv", "relationships.csv", "activities.csv", "participation.csv", "reference.csv"]
+RECORD_FILES = ["decisions", "changeables", "reciprocity", "needs", "need_met", "cycles", "actions", "self_assessment"]
 
 
 def rows(name: str) -> list[dict[str, str]]:
@@ -35,7 +36,7 @@ def settings() -> dict:
 
 
 def files_in(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 # --- the build is deterministic ------------------------------------------------------------------
@@ -52,6 +53,9 @@ def test_build_script_is_deterministic_and_matches_the_committed_files(tmp_path)
     assert sorted(built) == sorted([*TABLE_FILES, "settings.json"])
     assert built == files_in(second)
     assert built == files_in(SAMPLE_DIR), "sample_data/riverside is stale: run python sample_data/build_sample.py"
+    record = files_in(first / "record")
+    assert sorted(record) == sorted(f"{t}.csv" for t in RECORD_FILES)
+    assert record == files_in(second / "record") == files_in(SAMPLE_DIR / "record")
 
 
 def test_sample_files_are_the_committed_files():
@@ -177,3 +181,31 @@ def test_load_sample_imports_everything_and_is_idempotent(store):
     assert check_project(project) == []
     people = project.stakeholders.set_index("id")
     assert people.loc["P001", "roles"][0] == "person with lived experience"
+
+
+# --- the co-production record ----------------------------------------------------------------------
+
+def test_record_points_only_at_rows_that_exist_and_has_three_cycles():
+    ids = {p["id"] for p in rows("stakeholders.csv")}
+    activities = {a["id"] for a in rows("activities.csv")}
+    cycles = {c["name"] for c in settings()["cycles"]}
+    assert all(set(d["made_by"].split("|")) <= ids for d in rows("record/decisions.csv"))
+    assert all(r["stakeholder_id"] in ids and r["activity_id"] in activities | {""}
+               for r in rows("record/reciprocity.csv"))
+    needs = rows("record/needs.csv")
+    assert all(n["stakeholder_id"] in ids for n in needs)
+    assert {m["need_id"] for m in rows("record/need_met.csv")} <= {n["id"] for n in needs}
+    assert {r["cycle"] for r in rows("record/cycles.csv")} == cycles
+    assert {a["cycle"] for a in rows("record/actions.csv")} == cycles
+    assert {s["cycle"] for s in rows("record/self_assessment.csv")} == cycles
+    assert {n["private"] for n in needs} == {"yes", "no"}
+    assert any(r["returned_kind"] == "none" for r in rows("record/reciprocity.csv"))
+
+
+def test_load_sample_saves_the_record_and_keeps_snapshots_of_ended_cycles(store):
+    from coprod_map.record_store import load_record
+
+    record = load_record(store, load_sample(store))
+    for table in RECORD_FILES:
+        assert len(record.table(table)) == len(rows(f"record/{table}.csv")), table
+    assert sorted(set(record.snapshots["cycle"])) == ["Cycle 1", "Cycle 2"]

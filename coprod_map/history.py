@@ -1,0 +1,285 @@
+"""History of a project: what changed, in plain words; undo/revert planning; the project at an earlier time.
+
+How history is kept (schema version 4, see ``coprod_map.schema``):
+
+- Database **triggers** write one ``changes`` row for every row inserted, updated or deleted in every
+  project table (map, attributes, co-production record) and for every change to a project's name,
+  description, settings or retention date. They run inside the same transaction as the change, so
+  nothing escapes: foreign-key cascades, record edits and imports are all caught, and a refused or
+  failed change leaves no history either. A change row holds the whole row before and after as JSON
+  (without ``project_id``), and waits with ``action_id`` NULL until the store closes the change.
+- ``Store._bump`` (which every data change calls last) closes the change: it writes one ``actions`` row
+  (who, when, what kind, a summary in plain words, the *names* of the fields touched: never values)
+  and ties the waiting change rows to it. ``actions`` is the audit trail; exports and deleted projects
+  get an audit row too.
+- **Undo / revert** restore every row an action touched to its state before the action, as a new action
+  (so an undo can itself be undone). It is refused when a row has changed since (naming the row, when
+  and who) or when restoring would take other rows with it (a tie added later to a stakeholder the
+  action added).
+- **Time travel** rewinds: start from the rows as they are now and put back, for every row changed
+  after the chosen time, its state before the first of those changes. Replaying backwards needs no
+  history from before the chosen time, so purging old history never breaks viewing recent states.
+- **Erasure** replaces the values in every change row about the erased person with a tombstone
+  (``{"erased": true}``). Tombstoned changes are skipped by time travel (the person is gone at every
+  time) and block undo of the actions that hold them.
+
+Everything here is pure: frames and dicts in, frames and dicts out. ``coprod_map.store`` does the I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from coprod_map.model import Project
+from coprod_map.record import PRIVATE_COLUMNS, RECORD_KEYS
+from coprod_map.schema import HISTORY_TABLES, KEYS, RECORD_SQL_TABLES
+
+__all__ = [
+    "HIDDEN",
+    "KEY_COLUMNS",
+    "TOMBSTONE",
+    "compare_projects",
+    "describe_row",
+    "is_tombstone",
+    "mask_private",
+    "net_changes",
+    "parse_changes",
+    "restore_order",
+    "rewind",
+    "summarise",
+]
+
+#: table -> the columns that name one row (after ``project_id``).
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    **KEYS,
+    "stakeholder_attributes": ("stakeholder_id", "attribute"),
+    **{RECORD_SQL_TABLES[t]: keys for t, keys in RECORD_KEYS.items()},
+    "projects": (),
+}
+
+#: table -> (one row, many rows) in plain words.
+ROW_WORDS: dict[str, tuple[str, str]] = {
+    "stakeholders": ("stakeholder", "stakeholders"),
+    "relationships": ("tie", "ties"),
+    "activities": ("activity", "activities"),
+    "participation": ("participation record", "participation records"),
+    "reference": ("reference population row", "reference population rows"),
+    "stakeholder_attributes": ("attribute value", "attribute values"),
+    "record_decisions": ("decision", "decisions"),
+    "record_changeables": ("what-can-change area", "what-can-change areas"),
+    "record_reciprocity": ("contribution", "contributions"),
+    "record_needs": ("need", "needs"),
+    "record_need_met": ("need-met answer", "need-met answers"),
+    "record_cycles": ("review cycle note", "review cycle notes"),
+    "record_actions": ("action", "actions"),
+    "record_snapshots": ("figures snapshot", "figures snapshots"),
+    "record_self_assessment": ("self-assessment score", "self-assessment scores"),
+    "projects": ("project detail", "project details"),
+}
+
+#: Bookkeeping columns: never reported as "fields changed", never compared when deciding what blocks a revert.
+BOOKKEEPING = frozenset({"seq", "version"})
+
+#: Values only people who may see private fields see in history: every note, every attribute value
+#: (ethnicity, disability ... are special-category data) and the record's private columns.
+PRIVATE_FIELDS: dict[str, frozenset[str]] = {
+    **{t: frozenset({"notes"}) for t in ("stakeholders", "relationships", "activities", "participation")},
+    "stakeholder_attributes": frozenset({"value"}),
+    **{RECORD_SQL_TABLES[t]: frozenset(cols) for t, cols in PRIVATE_COLUMNS.items()},
+}
+HIDDEN = "(private)"
+TOMBSTONE: dict[str, Any] = {"erased": True}
+_OPS = {"insert": "added", "update": "changed", "delete": "removed"}
+
+
+def is_tombstone(row: Any) -> bool:
+    """True for the marker erasure leaves in place of a person's values."""
+    return isinstance(row, dict) and row.get("erased") is True and len(row) == 1
+
+
+def _loads(text: Any) -> dict[str, Any] | None:
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    return json.loads(text) if isinstance(text, str) else dict(text)
+
+
+def _key(table: str, row: dict[str, Any] | None) -> str:
+    if not row or is_tombstone(row):
+        return ""
+    return " / ".join(str(row.get(k, "")) for k in KEY_COLUMNS.get(table, ()))
+
+
+def parse_changes(rows: pd.DataFrame) -> pd.DataFrame:
+    """``changes`` rows as stored (JSON text) -> ``old``/``new`` as dicts (None when absent) and a ``key`` column.
+
+    >>> raw = pd.DataFrame({"seq": [1], "action_id": [7], "table_name": ["stakeholders"], "op": ["insert"],
+    ...                     "old": [None], "new": ['{"id": "s1", "name": "Ann"}']})
+    >>> parse_changes(raw).loc[0, "key"]
+    's1'
+    """
+    out = rows.copy()
+    out["old"] = pd.Series([_loads(v) for v in rows["old"]], index=rows.index, dtype=object)
+    out["new"] = pd.Series([_loads(v) for v in rows["new"]], index=rows.index, dtype=object)
+    keys = [_key(t, n if n is not None else o) for t, o, n in zip(out["table_name"], out["old"], out["new"], strict=True)]
+    out["key"] = pd.Series(keys, index=rows.index, dtype=object)
+    out["erased"] = [is_tombstone(o) or is_tombstone(n) for o, n in zip(out["old"], out["new"], strict=True)]
+    return out
+
+
+def changed_fields(table: str, old: dict | None, new: dict | None) -> list[str]:
+    """Names of the fields an update changed (for the attributes table: the attribute's name)."""
+    if old is None or new is None or is_tombstone(old) or is_tombstone(new):
+        return []
+    if table == "stakeholder_attributes":
+        return [str(new.get("attribute", ""))] if old.get("value") != new.get("value") else []
+    if table == "projects":
+        fields = [k for k in new if k != "settings" and old.get(k) != new.get(k)]
+        before, after = json.loads(old.get("settings") or "{}"), json.loads(new.get("settings") or "{}")
+        fields += [f"settings: {k}" for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+        return fields
+    return [k for k in new if k not in BOOKKEEPING and old.get(k) != new.get(k)]
+
+
+def summarise(changes: pd.DataFrame) -> tuple[str, list[str]]:
+    """A plain-words summary of parsed changes and the field names touched (never a value).
+
+    >>> frame = parse_changes(pd.DataFrame({"seq": [1, 2], "action_id": [1, 1],
+    ...     "table_name": ["stakeholders", "stakeholders"], "op": ["update", "insert"],
+    ...     "old": ['{"id": "s1", "name": "A"}', None], "new": ['{"id": "s1", "name": "B"}', '{"id": "s2"}']}))
+    >>> summarise(frame)
+    ('1 stakeholder added; 1 stakeholder changed (name)', ['stakeholders.name'])
+    """
+    if not len(changes):
+        return "nothing changed", []
+    parts: list[str] = []
+    fields: list[str] = []
+    ordered = sorted(changes["table_name"].unique(), key=lambda t: HISTORY_TABLES.index(t) if t in HISTORY_TABLES else -1)
+    for table in ordered:
+        mine = changes.loc[changes["table_name"] == table]
+        one, many = ROW_WORDS.get(table, (table, table))
+        for op in ("insert", "update", "delete"):
+            rows = mine.loc[mine["op"] == op]
+            count = rows["key"].nunique() if len(rows) else 0
+            if not count:
+                continue
+            touched: list[str] = []
+            if op == "update":
+                for old, new in zip(rows["old"], rows["new"], strict=True):
+                    touched += [f for f in changed_fields(table, old, new) if f not in touched]
+                if not touched:
+                    continue  # a bookkeeping-only rewrite (row version moved on)
+                fields += [f"{table}.{f}" for f in touched if f"{table}.{f}" not in fields]
+            words = f"{count} {one if count == 1 else many} {_OPS[op]}"
+            parts.append(words + (f" ({', '.join(touched)})" if touched else ""))
+    return ("; ".join(parts) or "nothing changed"), fields
+
+
+def net_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """One row per (table, key) touched: its state ``before`` the first change and ``after`` the last.
+
+    ``changes`` must be parsed and in ``seq`` order; tombstoned changes should be left out first.
+    """
+    columns = ["table_name", "key", "before", "after", "first_seq", "last_seq"]
+    if not len(changes):
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    ordered = changes.sort_values("seq", kind="stable")
+    grouped = ordered.groupby(["table_name", "key"], sort=False)
+    first, last = grouped.head(1).set_index(["table_name", "key"]), grouped.tail(1).set_index(["table_name", "key"])
+    last = last.reindex(first.index)
+    return pd.DataFrame({
+        "table_name": first.index.get_level_values(0), "key": first.index.get_level_values(1),
+        "before": first["old"].to_numpy(), "after": last["new"].to_numpy(),
+        "first_seq": first["seq"].to_numpy(), "last_seq": last["seq"].to_numpy(),
+    }).astype({"table_name": object, "key": object})
+
+
+def _rank(table: str) -> int:
+    return HISTORY_TABLES.index(table) if table in HISTORY_TABLES else -1
+
+
+def restore_order(net: pd.DataFrame) -> list[tuple[str, str, dict | None, dict | None]]:
+    """``(op, table, target, current)`` steps that put every row back to ``before``: inserts parents first,
+    then updates, then deletes children first (so foreign keys hold at every step)."""
+    steps: list[tuple[str, str, dict | None, dict | None]] = []
+    rows = list(zip(net["table_name"], net["before"], net["after"], strict=True))
+    for table, before, after in sorted(rows, key=lambda r: _rank(r[0])):
+        if before is not None and after is None:
+            steps.append(("insert", table, before, None))
+    for table, before, after in rows:
+        if before is not None and after is not None:
+            steps.append(("update", table, before, after))
+    for table, before, after in sorted(rows, key=lambda r: -_rank(r[0])):
+        if before is None and after is not None:
+            steps.append(("delete", table, None, after))
+    return steps
+
+
+def rewind(current: dict[str, pd.DataFrame], net: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tables as they were before the changes in ``net``: changed rows replaced by ``before``,
+    rows added since dropped, rows removed since put back (in their old ``seq`` place where known)."""
+    out = dict(current)
+    for table, group in net.groupby("table_name", sort=False):
+        if table not in current:
+            continue
+        frame = current[table]
+        keys = KEY_COLUMNS[table]
+        frame_keys = frame[list(keys)].astype(str).agg(" / ".join, axis=1) if len(frame) else pd.Series([], dtype=object)
+        kept = frame.loc[~frame_keys.isin(set(group["key"])).to_numpy()]
+        back = [row for row in group["before"] if row is not None]
+        if back:
+            kept = pd.concat([kept, pd.DataFrame(back).reindex(columns=frame.columns)], ignore_index=True)
+        if "seq" in kept.columns and len(kept):
+            kept = kept.assign(_s=pd.to_numeric(kept["seq"])).sort_values("_s", kind="stable").drop(columns="_s")
+        out[table] = kept.reset_index(drop=True)
+    return out
+
+
+def describe_row(table: str, key: str) -> str:
+    """``stakeholder 's12'`` / ``the project's settings``.
+
+    >>> describe_row("relationships", "r4")
+    "tie 'r4'"
+    """
+    if table == "projects":
+        return "the project's details or settings"
+    return f"{ROW_WORDS.get(table, (table, table))[0]} '{key}'"
+
+
+def mask_private(changes: pd.DataFrame, *, can_see_private: bool) -> pd.DataFrame:
+    """A copy with private values (notes, attribute values, private record columns) shown as ``(private)``."""
+    if can_see_private or not len(changes):
+        return changes
+    out = changes.copy()
+
+    def hide(table: str, row: dict | None) -> dict | None:
+        private = PRIVATE_FIELDS.get(table)
+        if not row or not private or is_tombstone(row):
+            return row
+        return {k: (HIDDEN if k in private and v not in ("", None) else v) for k, v in row.items()}
+
+    for column in ("old", "new"):
+        out[column] = pd.Series([hide(t, r) for t, r in zip(out["table_name"], out[column], strict=True)],
+                                index=out.index, dtype=object)
+    return out
+
+
+def compare_projects(earlier: Project, later: Project) -> dict[str, pd.DataFrame]:
+    """Stakeholders, ties and participation added and removed between two states of a project.
+
+    Keys: ``stakeholders added`` / ``stakeholders removed`` (id, name), ``ties added`` / ``ties removed``
+    (id, source, target, type), ``participation added`` / ``participation removed`` (stakeholder_id, activity_id).
+    """
+    out: dict[str, pd.DataFrame] = {}
+    specs = {"stakeholders": (("id",), ["id", "name"]), "ties": (("id",), ["id", "source", "target", "type"]),
+             "participation": (("stakeholder_id", "activity_id"), ["stakeholder_id", "activity_id"])}
+    tables = {"stakeholders": "stakeholders", "ties": "relationships", "participation": "participation"}
+    for label, (keys, columns) in specs.items():
+        a, b = earlier.table(tables[label]), later.table(tables[label])
+        ka = a[list(keys)].astype(str).agg("\x1f".join, axis=1) if len(a) else pd.Series([], dtype=object)
+        kb = b[list(keys)].astype(str).agg("\x1f".join, axis=1) if len(b) else pd.Series([], dtype=object)
+        out[f"{label} added"] = b.loc[~kb.isin(set(ka)).to_numpy(), columns].reset_index(drop=True)
+        out[f"{label} removed"] = a.loc[~ka.isin(set(kb)).to_numpy(), columns].reset_index(drop=True)
+    return out

@@ -1,0 +1,128 @@
+"""The History page's Streamlit side: cached history and earlier states, and the actions as callbacks.
+
+Cached values are keyed on ``(project_id, revision, ...)`` like every other cache (``coprod_map.ui.cache``):
+an undo moves the revision on, so nothing shown is stale. Actions run as widget callbacks, write one
+change through the store and leave a message for the page to show once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from coprod_map.errors import CoprodError
+from coprod_map.model import Project
+from coprod_map.ui.state import set_project, store
+from coprod_map.ui.widgets import safe_text
+
+__all__ = ["actions_table", "can_see_private", "erase", "purge", "restore", "revert", "say", "set_retention",
+           "show_message", "snapshot", "state_at", "undo"]
+
+_MESSAGE = "_history_message"
+
+
+def can_see_private() -> bool:
+    """Whether this session may see private values in history. Replace with the role check once sign-in exists."""
+    try:
+        from coprod_map.ui.record_cache import can_see_private as record_rule
+    except ImportError:  # the record page's rule is the one rule; without it, private values stay hidden
+        return False
+    return bool(record_rule())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def actions_table(project_id: str, revision: int) -> pd.DataFrame:
+    """The audit trail in the page's words (never values)."""
+    del revision
+    frame = store().history(project_id)
+    shown = pd.DataFrame({
+        "entry": frame["id"], "when": frame["at"].str.replace("T", " ").str[:16], "who": frame["actor"],
+        "what": frame["kind"], "summary": frame["summary"], "fields": frame["fields"].map(", ".join),
+        "taken back": frame["undone_by"].map(lambda v: "" if v is pd.NA else f"by entry {v}"),
+    })
+    return shown
+
+
+@st.cache_resource(max_entries=8, show_spinner="Rebuilding the map as it was...")
+def state_at(project_id: str, revision: int, when: str) -> Project:
+    """The project as it was at the end of ``when`` (shared, read-only)."""
+    del revision
+    return store().state_at(project_id, when=when)
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state[_MESSAGE] = (kind, text)
+
+
+def show_message() -> None:
+    message = st.session_state.pop(_MESSAGE, None)
+    if message:
+        kind, text = message
+        {"success": st.success, "error": st.error, "info": st.info}[kind](safe_text(text))
+
+
+def _run(action, done: str) -> None:
+    try:
+        action()
+    except CoprodError as error:
+        details = error.details() if hasattr(error, "details") else str(error)
+        say("error", f"Not done. {details}")
+    else:
+        say("success", done)
+
+
+def undo(project_id: str) -> None:
+    _run(lambda: store().undo(project_id), "The last change was undone. It is in the list below, and can itself be taken back.")
+
+
+def revert(project_id: str, key: str) -> None:
+    entry = st.session_state.get(key)
+    if entry is None:
+        say("error", "Choose an entry to take back first.")
+        return
+    _run(lambda: store().revert(project_id, int(entry)), f"Entry {entry} was taken back.")
+
+
+def snapshot(project_id: str, key: str) -> None:
+    name = str(st.session_state.get(key) or "").strip()
+    _run(lambda: store().take_snapshot(project_id, name), "Snapshot saved.")
+
+
+def restore(project_id: str, snapshot_key: str, name_key: str) -> None:
+    chosen, name = st.session_state.get(snapshot_key), str(st.session_state.get(name_key) or "").strip()
+    if chosen is None:
+        say("error", "Choose a snapshot first.")
+        return
+
+    def action() -> None:
+        new_id = store().restore_snapshot(project_id, int(chosen), name)
+        set_project(new_id)
+
+    _run(action, "The snapshot was restored as a new project, which is now open. The original is unchanged.")
+
+
+def erase(project_id: str, person_key: str, confirm_key: str) -> None:
+    from coprod_map.privacy import erase_person
+
+    person = st.session_state.get(person_key)
+    typed = str(st.session_state.get(confirm_key) or "").strip()
+    if not person or typed != str(person):
+        say("error", "Not erased: type the stakeholder's id exactly to confirm.")
+        return
+    _run(lambda: erase_person(store(), project_id, str(person)),
+         "The person was erased from the map, the record, the history and the snapshots.")
+
+
+def set_retention(project_id: str, key: str) -> None:
+    chosen = st.session_state.get(key)
+    until = chosen.isoformat() if chosen else ""
+    _run(lambda: store().set_retention(project_id, until), "Retention date saved.")
+
+
+def purge(project_id: str, key: str) -> None:
+    chosen = st.session_state.get(key)
+    if not chosen:
+        say("error", "Choose the date to purge before.")
+        return
+    _run(lambda: store().purge_history(project_id, before=chosen.isoformat()),
+         f"Old and new values of changes before {chosen.isoformat()} were deleted; the list of entries stays.")

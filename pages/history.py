@@ -1,0 +1,116 @@
+"""History: every change to the project, undo and revert, the map as it was, snapshots, erasure and retention."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from coprod_map.history import compare_projects
+from coprod_map.privacy import retention_reminder
+from coprod_map.ui import history_cache as hc
+from coprod_map.ui.cache import load_project
+from coprod_map.ui.state import require_project, store
+
+info = require_project()
+pid, revision = info.id, info.revision
+
+st.title("History")
+st.text(f"Project: {info.name}")
+st.caption("Every change is kept: what changed, when and by whom. You can undo mistakes, look at the map as it "
+           "was on an earlier date, and keep named snapshots. The list shows which fields changed, never the values.")
+hc.show_message()
+
+reminder = retention_reminder(store().retention_until(pid))
+if reminder and reminder[0] in ("past", "near"):
+    st.warning(reminder[1], icon=":material/event:")
+
+st.header("Changes")
+st.button("Undo the last change", on_click=hc.undo, args=(pid,), icon=":material/undo:",
+          help="Takes back the most recent change. Press again to step further back.")
+actions = hc.actions_table(pid, revision)
+if actions.empty:
+    st.info("No changes recorded yet.")
+else:
+    st.dataframe(actions, hide_index=True, width="stretch", column_config={
+        "entry": st.column_config.NumberColumn("Entry", format="%d"),
+        "summary": st.column_config.TextColumn("What changed", width="large"),
+        "fields": st.column_config.TextColumn("Fields", width="medium"),
+    })
+    st.selectbox("Entry to take back", actions["entry"].tolist(), index=None, key="history_revert_entry",
+                 help="Puts the rows this entry changed back as they were. Refused, with the reason, when "
+                      "something changed them again since.")
+    st.button("Take back this entry", on_click=hc.revert, args=(pid, "history_revert_entry"))
+    with st.expander("Details of an entry (old and new values)"):
+        chosen = st.selectbox("Entry", actions["entry"].tolist(), index=None, key="history_detail_entry")
+        if chosen is not None:
+            private = hc.can_see_private()
+            rows = store().changes(pid, int(chosen), can_see_private=private)
+            if not private:
+                st.caption("Notes, attribute values and private record fields show as (private).")
+            st.dataframe(pd.DataFrame({
+                "table": rows["table_name"], "change": rows["op"], "row": rows["key"],
+                "before": rows["old"].map(lambda r: "" if r is None else str(r)),
+                "after": rows["new"].map(lambda r: "" if r is None else str(r)),
+            }), hide_index=True, width="stretch")
+
+st.header("The map as it was")
+cycles = {c["name"]: c["end"] for c in info.settings.cycles if c.get("end")}
+choices = ["A date", *[f"End of {name}" for name in cycles]]
+mode = st.radio("View the map as it was on", choices, horizontal=True, key="history_view_mode")
+when = (st.date_input("Date", value=date.today(), key="history_view_date").isoformat() if mode == "A date"
+        else cycles[mode.removeprefix("End of ")])
+then = hc.state_at(pid, revision, when)
+st.caption(f"Read-only: the map at the end of {when}.")
+counts = then.counts()
+cols = st.columns(4)
+for col, (label, table) in zip(cols, [("Stakeholders", "stakeholders"), ("Ties", "relationships"),
+                                      ("Activities", "activities"), ("Participation records", "participation")],
+                               strict=True):
+    col.metric(label, counts[table])
+st.dataframe(then.stakeholders.drop(columns=["notes"]), hide_index=True, width="stretch")
+st.dataframe(then.relationships.drop(columns=["notes"]), hide_index=True, width="stretch")
+
+with st.expander("Compare two dates"):
+    first = st.date_input("Earlier date", value=date.today(), key="history_compare_from").isoformat()
+    second = st.date_input("Later date", value=date.today(), key="history_compare_to").isoformat()
+    diff = compare_projects(hc.state_at(pid, revision, first), hc.state_at(pid, revision, second))
+    st.dataframe(pd.DataFrame({"what": list(diff), "how many": [len(f) for f in diff.values()]}), hide_index=True)
+    for label, frame in diff.items():
+        if len(frame):
+            st.text(label.capitalize())
+            st.dataframe(frame, hide_index=True, width="stretch")
+current = load_project(pid, revision)
+
+st.header("Named snapshots")
+st.caption("Take one before a workshop. Restoring makes a new project; this one is never overwritten.")
+st.text_input("Snapshot name", key="history_snapshot_name", placeholder="Before workshop 2")
+st.button("Take snapshot", on_click=hc.snapshot, args=(pid, "history_snapshot_name"))
+snaps = store().snapshots(pid)
+if len(snaps):
+    st.dataframe(snaps.rename(columns={"taken_at": "taken"}), hide_index=True, width="stretch")
+    st.selectbox("Snapshot to restore", snaps["id"].tolist(), index=None, key="history_restore_id",
+                 format_func=lambda i: str(snaps.set_index("id").loc[i, "name"]))
+    st.text_input("Name of the new project", key="history_restore_name")
+    st.button("Restore as a new project", on_click=hc.restore,
+              args=(pid, "history_restore_id", "history_restore_name"))
+
+st.header("Privacy")
+with st.expander("Erase a person"):
+    st.caption("Removes the stakeholder, their ties, participation, needs and contributions, and their values from "
+               "the history and the snapshots. This cannot be undone. The audit trail records that an erasure "
+               "happened, never who.")
+    st.selectbox("Stakeholder", current.stakeholders["id"].tolist(), index=None, key="history_erase_id",
+                 format_func=lambda i: f"{i}: {current.stakeholders.set_index('id').loc[i, 'name']}")
+    st.text_input("Type the stakeholder's id to confirm", key="history_erase_confirm")
+    st.button("Erase this person", on_click=hc.erase, args=(pid, "history_erase_id", "history_erase_confirm"),
+              type="primary")
+with st.expander("Retention date and purging old history"):
+    until = store().retention_until(pid)
+    st.text(f"Retention date: {until or 'not set'}")
+    st.date_input("Keep personal details until", value=date.fromisoformat(until) if until else None,
+                  key="history_retention")
+    st.button("Save retention date", on_click=hc.set_retention, args=(pid, "history_retention"))
+    st.date_input("Purge the values of changes made before", value=None, key="history_purge_before")
+    st.button("Purge old history", on_click=hc.purge, args=(pid, "history_purge_before"),
+              help="Deletes old and new values of earlier changes. The list of entries stays; those entries "
+                   "can no longer be undone.")

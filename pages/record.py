@@ -1,0 +1,151 @@
+"""Decisions and record: the other half of co-production, how the work is done (issue 6)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from coprod_map.analysis import record as rec
+from coprod_map.components import CREDIT
+from coprod_map.model import attribute_columns
+from coprod_map.record import SNAPSHOT_KINDS, cycle_names
+from coprod_map.ui import record_cache as rc
+from coprod_map.ui.cache import load_project
+from coprod_map.ui.editing import show_message
+from coprod_map.ui.state import require_project
+from coprod_map.ui.widgets import chart_with_table, safe_text
+from coprod_map.viz import record_charts as charts
+
+info = require_project()
+project = load_project(info.id, info.revision)
+record = rc.record_for(info.id, info.revision)
+
+st.title("Decisions and record")
+st.text(f"Project: {info.name}")
+st.caption(
+    "Keep the record of how the work is done: what was decided and why, what can change, what people gave "
+    "and got back, their needs, and what each review cycle learned. Every change is saved as soon as you "
+    "leave the cell."
+)
+show_private = rc.private_toggle()
+
+tabs = st.tabs(["Decisions", "What can change", "Contributions and returns", "Needs", "Review cycles and actions",
+                "Health check"])
+
+with tabs[0]:
+    st.subheader("Decision log")
+    rc.record_editor("decisions", project, record, info)
+    power = rec.decision_power(record, project)
+    overall = power.iloc[0]
+    if overall["recorded"]:
+        summary = (f"People with lived experience took part in {int(overall['with_lived'])} of "
+                   f"{int(overall['recorded'])} decisions that say who made them, and are "
+                   f"{int(overall['lived_participants'])} of the {int(overall['participants'])} people who took part "
+                   "in activities.")
+    else:
+        summary = "No decision says yet who took part in it."
+    chart_with_table(charts.decision_power_chart(power), power, summary=summary, key="record_power_chart")
+    st.subheader("You said, we did")
+    st.caption("Decisions reported back to participants and the community, and those not reported back yet.")
+    st.dataframe(rec.reported_back(record), hide_index=True, width="stretch")
+
+with tabs[1]:
+    st.subheader("What can and can't change")
+    st.caption("For each area of the work: is it open to change, fixed, or out of scope, and why. "
+               "Everyone should know what their input can change.")
+    rc.record_editor("changeables", project, record, info)
+
+with tabs[2]:
+    st.subheader("Contributions and what came back")
+    rc.record_editor("reciprocity", project, record, info)
+    choices = ["returned_kind", "kind", *attribute_columns(project.stakeholders)]
+    words = {"returned_kind": "What came back", "kind": "Kind of stakeholder"}
+    by = st.selectbox("Totals by", choices, format_func=lambda c: words.get(c, c.replace("_", " ")),
+                      key="record_recip_by", help="Group the totals by what came back, or by a stakeholder attribute.")
+    by_group = rec.reciprocity_by_group(record, project, by=by)
+    unreturned = rec.unreturned_contributions(record, project)
+    chart_with_table(charts.reciprocity_chart(by_group), by_group,
+                     summary=f"{len(unreturned)} of {len(record.reciprocity)} contributions have nothing returned yet.",
+                     key="record_recip_chart")
+    st.subheader("Totals per person")
+    st.dataframe(rec.reciprocity_by_person(record, project), hide_index=True, width="stretch")
+    st.subheader("Contributions with nothing returned")
+    st.dataframe(unreturned, hide_index=True, width="stretch")
+
+with tabs[3]:
+    st.subheader("Needs register")
+    by_activity = rec.needs_by_activity(record, project)
+    if show_private:
+        st.caption("Private: needs as each person stated them. Never copy these into anything shared.")
+        rc.record_editor("needs", project, record, info)
+        st.subheader("Were needs met at each activity?")
+        rc.record_editor("need_met", project, record, info)
+    else:
+        st.info("Needs are private. Tick \"Show private fields\" above to see and edit them; below are counts only.")
+    chart_with_table(charts.needs_chart(by_activity), by_activity,
+                     summary=f"{int(by_activity['no'].sum()) if len(by_activity) else 0} times a stated need was not "
+                             "met at an activity.", key="record_needs_chart")
+    attributes = attribute_columns(project.stakeholders)
+    if attributes:
+        group_by = st.selectbox("Unmet needs by", attributes, key="record_needs_by",
+                                help="An unmet need may be one reason a group takes part less than expected.")
+        gaps = rec.representation_figures(project, cycle=None)
+        st.dataframe(rec.unmet_needs_by_group(record, project, by=group_by, gaps=gaps), hide_index=True,
+                     width="stretch")
+
+with tabs[4]:
+    st.subheader("Review cycles")
+    st.caption("Names and dates of the cycles are set on the Project settings page. Here: what good and done "
+               "look like, reflections and lessons.")
+    overview = rec.cycle_overview(record, project)
+    st.dataframe(overview, hide_index=True, width="stretch")
+    rc.record_editor("cycles", project, record, info)
+    st.subheader("Actions")
+    rc.record_editor("actions", project, record, info)
+    by_status = rec.actions_by_status(record)
+    overdue = rec.overdue_actions(record, today=date.today().isoformat())
+    chart_with_table(charts.actions_chart(by_status), by_status,
+                     summary=f"{len(overdue)} open actions are past their due date.", key="record_actions_chart")
+    if len(overdue):
+        st.caption("Overdue actions")
+        st.dataframe(overdue, hide_index=True, width="stretch")
+    st.subheader("Snapshots: figures kept at the end of a cycle")
+    cycles = cycle_names(project.settings)
+    show_message("record_snapshots")
+    if cycles:
+        left, right = st.columns(2)
+        cycle = left.selectbox("Cycle", cycles, key="record_snap_cycle",
+                               help="Keep this cycle's figures as they are today, to compare with later.")
+        right.button("Keep a snapshot now", key="record_snap_take", on_click=rc.take_snapshot,
+                     args=(info, cycle, date.today().isoformat()),
+                     help="Saves who is involved and the relationship figures for this cycle (replacing an "
+                     "earlier snapshot of it). Small numbers are held back.")
+    kept = record.snapshots
+    if len(kept):
+        labels = [f"{c} ({SNAPSHOT_KINDS.get(k, k)}, kept {t})" for c, k, t in
+                  zip(kept["cycle"], kept["kind"], kept["taken_at"], strict=True)]
+        chosen = st.selectbox("Compare today with", range(len(kept)), format_func=lambda i: labels[i],
+                              key="record_snap_compare", help="The figures now, beside those kept then.")
+        row = kept.iloc[int(chosen)]
+        then = rec.snapshot_table(row["figures"], row["kind"])
+        now = (rec.representation_figures(project, cycle=row["cycle"]) if row["kind"] == "representation"
+               else rec.network_figures(project, cycle=row["cycle"]))
+        st.dataframe(rec.compare_snapshots(then, now, kind=row["kind"]), hide_index=True, width="stretch")
+    else:
+        st.caption("No snapshots kept yet.")
+
+with tabs[5]:
+    st.subheader("Ten-component health check")
+    st.caption(safe_text(CREDIT))
+    table = rc.health_for(info.id, info.revision)
+    strong = int((table["score"] == 3).sum())
+    none = int((table["score"] == 0).sum())
+    chart_with_table(charts.health_chart(table), table, key="record_health_chart",
+                     summary=f"The data gives strong evidence for {strong} of the ten components and none yet for "
+                             f"{none}. Markers show how participants scored each component, per cycle.")
+    st.dataframe(table[["name", "rating", "evidence"]], hide_index=True, width="stretch")
+    st.subheader("Self-assessment scores")
+    st.caption("Each participant scores each component from 1 (not at all) to 5 (fully). Use an anonymous code, "
+               "never a name.")
+    rc.record_editor("self_assessment", project, record, info)

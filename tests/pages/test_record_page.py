@@ -1,0 +1,142 @@
+"""The "Decisions and record" page on the sample project: every tab's table, edits reach the database,
+bad edits change nothing, and private needs stay hidden unless the private view is switched on."""
+
+from __future__ import annotations
+
+import pytest
+
+from coprod_map.record_store import load_record
+from coprod_map.sample import load_sample
+from coprod_map.store import Store
+from tests.pages._helpers import page, texts
+
+PRIVATE_NEED = "Anxious in large groups"  # stated by P002, private in the sample
+SHARED_NEED = "Hard of hearing"  # P001 agreed it can be shared
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """One sample database for the module, copied per test (loading the sample takes about a second)."""
+    folder = tmp_path_factory.mktemp("record_page")
+    url = f"sqlite:///{folder / 'sample.db'}"
+    store = Store(url)
+    pid = load_sample(store)
+    store.close()
+    return folder / "sample.db", pid
+
+
+@pytest.fixture
+def app(sample_db, tmp_path, monkeypatch):
+    import shutil
+
+    import streamlit as st
+
+    # Every test copies the same database, so project id and revision repeat: start with empty caches.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    source, pid = sample_db
+    target = tmp_path / "coprod_map.db"
+    shutil.copy(source, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("COPROD_MAP_DB", url)
+    store = Store(url)
+    yield store, pid
+    store.close()
+
+
+def editor(at, table: str):
+    found = [e for e in at.data_editor if e.key and e.key.startswith(f"editor_record_{table}_")]
+    assert len(found) == 1, [e.key for e in at.data_editor]
+    return found[0]
+
+
+def everything_shown(at) -> str:
+    frames = [e.value.to_csv() for e in at.data_editor] + [d.value.to_csv() for d in at.dataframe]
+    return texts(at) + "\n".join(frames)
+
+
+def test_page_shows_every_tab_and_its_tables(app):
+    store, pid = app
+    at = page("record", pid)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Decisions", "What can change", "Contributions and returns", "Needs",
+                                         "Review cycles and actions", "Health check"]
+    record = load_record(store, pid)
+    for table in ("decisions", "changeables", "reciprocity", "cycles", "actions", "self_assessment"):
+        assert len(editor(at, table).value) == len(record.table(table)) > 0, table
+    health = [d.value for d in at.dataframe if list(d.value.columns) == ["name", "rating", "evidence"]]
+    assert health and len(health[0]) == 10
+    assert len(at.get("plotly_chart")) == 5
+
+
+def test_private_needs_are_hidden_unless_the_toggle_is_on(app):
+    store, pid = app
+    at = page("record", pid)
+    shown = everything_shown(at)
+    assert PRIVATE_NEED not in shown and SHARED_NEED not in shown
+    assert not [e for e in at.data_editor if e.key.startswith("editor_record_needs_")]
+    assert "Needs are private" in texts(at)
+    at.toggle(key="record_show_private").set_value(True).run()
+    assert not at.exception
+    needs = editor(at, "needs").value
+    assert PRIVATE_NEED in needs["need"].tolist()
+    assert len(needs) == len(load_record(store, pid).needs)
+    editor(at, "need_met")
+
+
+def test_an_edit_reaches_the_database_and_says_saved(app):
+    store, pid = app
+    before = store.revision(pid)
+    at = page("record", pid)
+    at.session_state[editor(at, "decisions").key] = {
+        "edited_rows": {0: {"title": "Workshops move to the library"}},
+        "added_rows": [{"title": "A new decision", "made_by": ["P001"], "date": "2026-05-01"}],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    saved = load_record(store, pid).decisions.set_index("id")
+    assert saved.loc["D1", "title"] == "Workshops move to the library"
+    assert saved.loc["D9", "title"] == "A new decision" and saved.loc["D9", "made_by"] == ["P001"]
+    assert store.revision(pid) == before + 1
+    assert "Saved at" in texts(at)
+    assert "D9" in editor(at, "decisions").value["id"].tolist()
+
+
+def test_a_bad_edit_shows_its_problems_and_changes_nothing(app):
+    store, pid = app
+    before_rev = store.revision(pid)
+    before = load_record(store, pid).reciprocity
+    at = page("record", pid)
+    at.session_state[editor(at, "reciprocity").key] = {
+        "edited_rows": {0: {"returned_kind": "cash", "hours": -3}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert store.revision(pid) == before_rev
+    assert load_record(store, pid).reciprocity.equals(before)
+    problems = [d.value for d in at.dataframe if "what to fix" in d.value.columns]
+    assert problems and problems[0]["what to fix"].str.contains("'cash'").any()
+    assert problems[0]["what to fix"].str.contains("'-3'").any()
+
+
+def test_keeping_a_snapshot_saves_both_kinds_of_figures(app):
+    store, pid = app
+    at = page("record", pid)
+    at.selectbox(key="record_snap_cycle").set_value("Cycle 3").run()
+    at.button(key="record_snap_take").click().run()
+    assert not at.exception
+    kept = load_record(store, pid).snapshots
+    assert sorted(kept.loc[kept["cycle"] == "Cycle 3", "kind"]) == ["network", "representation"]
+
+
+def test_user_text_is_shown_as_text_not_markup(app):
+    store, pid = app
+    import pandas as pd
+
+    from coprod_map.record_store import apply_record_edits
+
+    apply_record_edits(store, pid, "decisions", upserts=pd.DataFrame({"id": ["D1"], "title": ["**bold** <b>x</b>"]}))
+    at = page("record", pid)
+    assert not at.exception
+    assert all("<b>x</b>" not in str(m.value) for m in at.markdown)
+    assert "**bold** <b>x</b>" in editor(at, "decisions").value["title"].tolist()
