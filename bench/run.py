@@ -83,7 +83,7 @@ class Sizes:
 
 FULL = Sizes(people=100_000, records=1_000_000, import_records=1_000_000, html_small=2_000, html_large=20_000,
              runs=5, heavy_runs=3, budget=120.0)
-QUICK = Sizes(people=1_000, records=10_000, import_records=10_000, html_small=200, html_large=2_000,
+QUICK = Sizes(people=1_000, records=10_000, import_records=10_000, html_small=100, html_large=1_000,
               runs=3, heavy_runs=2, budget=5.0)
 
 
@@ -108,6 +108,9 @@ class Context:
 
 
 def _people(n: int) -> str:
+    """1000 -> "1k", 1000000 -> "1M"."""
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
 
 

@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS, dest="fmt")
     exp.add_argument("--out", required=True, metavar="PATH", type=Path,
                      help="file to write, or an existing folder to write the suggested file name into")
+    exp.add_argument("--no-private", action="store_true", dest="no_private",
+                     help="leave people's stated needs out (bundle, xlsx and json carry the co-production record)")
 
     commands.add_parser("demo", parents=[common], help="add the sample project",
                         description="Load the sample project into the database (once).")
@@ -151,6 +153,7 @@ def _projects(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from coprod_map.errors import CoprodError, ProjectNotFound
     from coprod_map.io.read import read_files
+    from coprod_map.record_store import import_with_record
 
     files = _read(args.files)
     store = _store(args)
@@ -164,7 +167,8 @@ def _import(args: argparse.Namespace) -> int:
         if created:
             project_id = store.create_project(args.project)
         try:
-            revision = store.import_project(project_id, staged.project, replace=args.replace)
+            revision = import_with_record(store, project_id, staged.project, staged.record,
+                                          tables=staged.record_tables, replace=args.replace)
         except CoprodError:
             if created:  # a refused import leaves no empty project behind
                 store.delete_project(project_id)
@@ -172,6 +176,9 @@ def _import(args: argparse.Namespace) -> int:
         for notice in staged.notices:
             print(notice)
         counts = ", ".join(f"{n} {table}" for table, n in staged.project.counts().items() if n)
+        if staged.record is not None:
+            kept = {t: n for t, n in staged.record.counts().items() if t in staged.record_tables}
+            counts += f"; the record: {', '.join(f'{n} {t}' for t, n in kept.items())}"
         print(f"Imported {counts or 'nothing'} into '{args.project}' (revision {revision}).")
     finally:
         store.close()
@@ -192,15 +199,18 @@ def _validate(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from coprod_map.errors import CoprodError
     from coprod_map.io.export import export_project
+    from coprod_map.record_store import load_record
 
     store = _store(args)
     try:
         project_id = store.find_project(args.project)
         info = store.project_info(project_id)
         project = store.load(project_id)
+        record = load_record(store, project_id)
     finally:
         store.close()
-    filename, data, _mime = export_project(project, args.fmt, name=info.name)
+    filename, data, _mime = export_project(project, args.fmt, name=info.name, record=record,
+                                           private=not args.no_private)
     target = args.out / filename if args.out.is_dir() else args.out
     try:
         target.write_bytes(data)

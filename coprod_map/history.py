@@ -226,7 +226,7 @@ def rewind(current: dict[str, pd.DataFrame], net: pd.DataFrame) -> dict[str, pd.
             continue
         frame = current[table]
         keys = KEY_COLUMNS[table]
-        frame_keys = frame[list(keys)].astype(str).agg(" / ".join, axis=1) if len(frame) else pd.Series([], dtype=object)
+        frame_keys = _frame_keys(frame, keys)
         kept = frame.loc[~frame_keys.isin(set(group["key"])).to_numpy()]
         back = [row for row in group["before"] if row is not None]
         if back:
@@ -235,6 +235,16 @@ def rewind(current: dict[str, pd.DataFrame], net: pd.DataFrame) -> dict[str, pd.
             kept = kept.assign(_s=pd.to_numeric(kept["seq"])).sort_values("_s", kind="stable").drop(columns="_s")
         out[table] = kept.reset_index(drop=True)
     return out
+
+
+def _frame_keys(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
+    """Each row's key as ``_key`` writes it, vectorised."""
+    if not len(frame):
+        return pd.Series([], dtype=object)
+    out = frame[keys[0]].astype(str)
+    for name in keys[1:]:
+        out = out + " / " + frame[name].astype(str)
+    return out.astype(object)
 
 
 def describe_row(table: str, key: str) -> str:
@@ -278,8 +288,7 @@ def compare_projects(earlier: Project, later: Project) -> dict[str, pd.DataFrame
     tables = {"stakeholders": "stakeholders", "ties": "relationships", "participation": "participation"}
     for label, (keys, columns) in specs.items():
         a, b = earlier.table(tables[label]), later.table(tables[label])
-        ka = a[list(keys)].astype(str).agg("\x1f".join, axis=1) if len(a) else pd.Series([], dtype=object)
-        kb = b[list(keys)].astype(str).agg("\x1f".join, axis=1) if len(b) else pd.Series([], dtype=object)
+        ka, kb = _frame_keys(a, keys), _frame_keys(b, keys)
         out[f"{label} added"] = b.loc[~kb.isin(set(ka)).to_numpy(), columns].reset_index(drop=True)
         out[f"{label} removed"] = a.loc[~ka.isin(set(kb)).to_numpy(), columns].reset_index(drop=True)
     return out

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from coprod_map.errors import Problem
+from coprod_map.errors import EditRejected, Problem
 from coprod_map.model import ProjectSettings, join_list, normalise_code, split_list
 
 __all__ = [
@@ -597,7 +597,9 @@ def edits_from_changes(table: str, shown: pd.DataFrame, changes: dict, *,
     """``(upserts, deletes)`` for ``record_store.apply_record_edits`` from a ``st.data_editor`` change-set.
 
     Positions refer to ``shown``. New rows with a blank id get the next free id; a changed key deletes
-    the old one. Raw values are passed on unnormalised, so the store's checks see what was typed.
+    the old one; a new or changed key that another saved row (``existing``, else ``shown``) already has is
+    refused with ``EditRejected``, as the map's editors do, instead of overwriting that row. Raw values are
+    passed on unnormalised, so the store's checks see what was typed.
 
     >>> shown = pd.DataFrame({"id": ["D1", "D2"], "title": ["a", "b"]})
     >>> ups, dels = edits_from_changes("decisions", shown, {"edited_rows": {"1": {"title": "B"}},
@@ -617,6 +619,7 @@ def edits_from_changes(table: str, shown: pd.DataFrame, changes: dict, *,
     deleted = sorted({int(p) for p in (changes.get("deleted_rows") or [])})
     deletes = [key(shown.iloc[p].to_dict()) for p in deleted if p < len(shown)]
     rows = []
+    new_keys: list[int] = []  # positions in ``rows`` whose key is new (added, or changed)
     for pos, values in sorted(edited.items()):
         if pos in deleted or pos >= len(shown):
             continue
@@ -624,8 +627,11 @@ def edits_from_changes(table: str, shown: pd.DataFrame, changes: dict, *,
         after = {**before, **values}
         if key(after) != key(before):
             deletes.append(key(before))
+            new_keys.append(len(rows))
         rows.append(after)
-    rows += [dict(r) for r in (changes.get("added_rows") or [])]
+    added = [dict(r) for r in (changes.get("added_rows") or [])]
+    new_keys += range(len(rows), len(rows) + len(added))
+    rows += added
     columns = list(dict.fromkeys([*[c for c in shown.columns if not str(c).startswith("_")], *RECORD_TABLES[table]]))
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame[[c for c in columns if c in RECORD_TABLES[table]]]
@@ -638,4 +644,35 @@ def edits_from_changes(table: str, shown: pd.DataFrame, changes: dict, *,
                                          dtype=object), ids[~blank]], ignore_index=True)
             ids[blank] = next_ids(taken, prefix, int(blank.sum()))
         frame["id"] = ids
-    return frame.reset_index(drop=True), deletes
+    frame = frame.reset_index(drop=True)
+    saved = existing if existing is not None else shown
+    _refuse_taken_keys(table, frame, new_keys, saved, deletes)
+    return frame, deletes
+
+
+def _refuse_taken_keys(table: str, frame: pd.DataFrame, new_rows: list[int], saved: pd.DataFrame,
+                       deletes: list) -> None:
+    """A new or changed key that another row already has is refused (an upsert would overwrite that row)."""
+    keys = RECORD_KEYS[table]
+    if not new_rows or not all(k in saved for k in keys):
+        return
+
+    def key_of(values: dict) -> tuple[str, ...]:
+        return tuple("" if values.get(k) is None or values.get(k) is pd.NA else str(values.get(k)).strip()
+                     for k in keys)
+
+    gone = {d if isinstance(d, tuple) else (d,) for d in deletes}
+    taken = {key_of(r) for r in saved[list(keys)].to_dict("records")} - {tuple(map(str, g)) for g in gone}
+    words, noun = TABLE_WORDS[table]
+    problems, seen = [], set()
+    for pos in new_rows:
+        k = key_of(frame.iloc[pos].to_dict())
+        if "" in k:
+            continue  # a blank key is reported by the store's checks
+        if k in taken or k in seen:
+            what = " and ".join(c.replace("_", " ") for c in keys)
+            problems.append(Problem(words, None, keys[-1], f"{noun} '{' / '.join(k)}': this {what} is already used "
+                                    "by another row. Choose one that no other row has; nothing was changed."))
+        seen.add(k)
+    if problems:
+        raise EditRejected(problems)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from coprod_map import schema
 from coprod_map.errors import EditRejected, ImportRejected, Problem
-from coprod_map.model import ProjectSettings
+from coprod_map.model import Project, ProjectSettings
 from coprod_map.record import (
     ID_PREFIX,
     RECORD_KEYS,
@@ -32,7 +32,7 @@ from coprod_map.record import (
 )
 from coprod_map.store import Store
 
-__all__ = ["apply_record_edits", "import_record", "load_record", "record_table"]
+__all__ = ["apply_record_edits", "import_record", "import_with_record", "load_record", "record_table"]
 
 _SEP = "\x1f"
 #: Parents first (need_met points at needs).
@@ -210,25 +210,50 @@ def import_record(store: Store, project_id: str, record: Record, *, replace: boo
     """
     with store._write() as conn:
         row = store._project_row(conn, project_id)
-        stakeholder_ids = _ids(conn, project_id, "stakeholders")
-        activity_ids = _ids(conn, project_id, "activities")
-        problems = check_record(record, stakeholder_ids=stakeholder_ids, activity_ids=activity_ids,
-                                settings=_settings(row))
-        if not replace and len(record.need_met):  # rows may point at needs already saved
-            saved_needs = set(_read_table(conn, project_id, "needs")["id"]) | set(record.needs["id"].astype(str))
-            problems = [p for p in problems if not (p.column == "need_id" and _need_ok(p, saved_needs))]
-        if problems:
-            raise ImportRejected(problems)
-        normalised = record.normalised()
-        if replace:
-            for table in reversed(_ORDER):
-                t = _sql(table)
-                conn.execute(t.delete().where(t.c.project_id == project_id))
-        for table in _ORDER:
-            current = _read_table(conn, project_id, table)
-            _write(conn, project_id, table, current, normalised.table(table), [])
+        _save_record(conn, project_id, record, settings=_settings(row), replace=replace, tables=tuple(RECORD_TABLES))
         _intend(store, conn, "import", "imported the co-production record")
         return store._bump(conn, project_id)
+
+
+def import_with_record(store: Store, project_id: str, project: Project, record: Record | None, *,
+                       tables: tuple[str, ...] = tuple(RECORD_TABLES), replace: bool = False,
+                       actor: str | None = None) -> int:
+    """Import the map and (when not None) its record in ONE transaction: refused anywhere, nothing is saved.
+
+    ``tables`` are the record tables the import holds (``Staged.record_tables``): only those are replaced
+    (``replace``) or upserted; the others stay as saved. Returns the project's new revision.
+    """
+    if record is None or not tables:
+        return store.import_project(project_id, project, replace=replace, actor=actor)
+
+    def then(conn: Connection, settings: ProjectSettings) -> None:
+        _save_record(conn, project_id, record, settings=settings, replace=replace, tables=tables)
+
+    return store.import_project(project_id, project, replace=replace, actor=actor, then=then)
+
+
+def _save_record(conn: Connection, project_id: str, record: Record, *, settings: ProjectSettings, replace: bool,
+                 tables: tuple[str, ...]) -> None:
+    """Check ``record`` against what ``conn`` sees now, then write its ``tables`` (raises ``ImportRejected``)."""
+    stakeholder_ids = _ids(conn, project_id, "stakeholders")
+    activity_ids = _ids(conn, project_id, "activities")
+    chosen = Record(**{t: record.table(t) for t in tables})
+    problems = check_record(chosen, stakeholder_ids=stakeholder_ids, activity_ids=activity_ids, settings=settings)
+    if len(chosen.need_met) and (not replace or "needs" not in tables):  # rows may point at needs already saved
+        saved_needs = set(_read_table(conn, project_id, "needs")["id"]) | set(chosen.needs["id"].astype(str))
+        problems = [p for p in problems if not (p.column == "need_id" and _need_ok(p, saved_needs))]
+    if problems:
+        raise ImportRejected(problems)
+    normalised = chosen.normalised()
+    if replace:
+        for table in reversed(_ORDER):
+            if table in tables:
+                t = _sql(table)
+                conn.execute(t.delete().where(t.c.project_id == project_id))
+    for table in _ORDER:
+        if table in tables:
+            current = _read_table(conn, project_id, table)
+            _write(conn, project_id, table, current, normalised.table(table), [])
 
 
 def _intend(store: Store, conn: Connection, kind: str, summary: str) -> None:

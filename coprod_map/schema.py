@@ -20,6 +20,9 @@ Version history
   link: its token, on or off, which people's names the form may offer), ``voice_submissions`` (what
   participants sent, waiting for review or decided) and ``voice_ideas`` (the ideas and questions log).
   Not logged in ``changes``: a participant who withdraws is removed for good.
+- 6: access (see ``coprod_map.access_store``): ``memberships`` (who may open a project when sign-in is set
+  up: the person's sign-in email, their role, whether they may see private fields). Empty after the
+  upgrade: until someone is added, only the deployment's admins see a project.
 """
 
 from __future__ import annotations
@@ -31,10 +34,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["SCHEMA_VERSION", "METADATA", "V1_METADATA", "V2_METADATA", "V3_METADATA", "V4_METADATA", "VOICE_TABLES", "MIGRATIONS", "HISTORY_TABLES", "KEYS", "RECORD_SQL_TABLES",
+__all__ = ["SCHEMA_VERSION", "METADATA", "V1_METADATA", "V2_METADATA", "V3_METADATA", "V4_METADATA", "V5_METADATA", "VOICE_TABLES", "MIGRATIONS", "HISTORY_TABLES", "KEYS", "RECORD_SQL_TABLES",
            "read_version", "create_schema"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: The key columns of each data table (after ``project_id``).
 KEYS: dict[str, tuple[str, ...]] = {
@@ -145,6 +148,8 @@ def _tables(metadata: sa.MetaData, *, version: int) -> None:
         _history_tables(metadata)
     if version >= 5:
         _voice_tables(metadata)
+    if version >= 6:
+        _access_tables(metadata)
 
 
 #: record table (``coprod_map.record``) -> its database table.
@@ -282,9 +287,26 @@ def _voice_tables(metadata: sa.MetaData) -> None:
     )
 
 
+def _access_tables(metadata: sa.MetaData) -> None:
+    """Version 6: project memberships (``coprod_map.access_store``). Not logged in ``changes``: access changes
+    are audit rows of their own (who gave whom which role), never map data to undo."""
+    sa.Table(
+        "memberships", metadata,
+        _text("project_id", primary_key=True),
+        _text("subject", primary_key=True),  # the sign-in email (lower case), or the provider's subject id
+        sa.Column("role", sa.Text, nullable=False),
+        sa.Column("may_see_private", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("added_at", sa.Text, nullable=False),
+        _text("added_by"),
+        sa.CheckConstraint("role IN ('owner', 'facilitator', 'viewer')", name="ck_memberships_role"),
+        _project_fk("memberships"),
+        sa.Index("ix_memberships_subject", "subject"),
+    )
+
+
 #: The current schema (version ``SCHEMA_VERSION``).
 METADATA = sa.MetaData()
-_tables(METADATA, version=5)
+_tables(METADATA, version=6)
 
 #: Versions 1 and 2, kept so each upgrade can be tested against a real database of that version.
 V1_METADATA = sa.MetaData()
@@ -298,7 +320,10 @@ _tables(V3_METADATA, version=3)
 V4_METADATA = sa.MetaData()
 _tables(V4_METADATA, version=4)
 
-_HISTORY = {1: V1_METADATA, 2: V2_METADATA, 3: V3_METADATA, 4: V4_METADATA, 5: METADATA}
+V5_METADATA = sa.MetaData()
+_tables(V5_METADATA, version=5)
+
+_HISTORY = {1: V1_METADATA, 2: V2_METADATA, 3: V3_METADATA, 4: V4_METADATA, 5: V5_METADATA, 6: METADATA}
 
 #: Tables whose every row change is logged in ``changes`` (parents first: the order restores run in).
 HISTORY_TABLES: tuple[str, ...] = (
@@ -423,9 +448,14 @@ def _upgrade_4_to_5(conn: Connection) -> None:
         METADATA.tables[name].create(conn)
 
 
+def _upgrade_5_to_6(conn: Connection) -> None:
+    """Add the memberships table (empty: version 5 had no sign-in)."""
+    METADATA.tables["memberships"].create(conn)
+
+
 #: from-version -> the step that upgrades it by one.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4,
-                                                       4: _upgrade_4_to_5}
+                                                       4: _upgrade_4_to_5, 5: _upgrade_5_to_6}
 
 
 def upgrade(conn: Connection, from_version: int) -> None:

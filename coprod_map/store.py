@@ -33,7 +33,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
 
-from coprod_map import history, schema
+from coprod_map import conflicts, history, schema
 from coprod_map.errors import CoprodError, EditRejected, ImportRejected, Problem, ProjectNotFound, StoreError
 from coprod_map.model import (
     NOT_RECORDED,
@@ -311,8 +311,7 @@ class Store:
             now = _now()
             conn.execute(p.insert().values(id=new_id, name=name, description=source.description, revision=0,
                                            created_at=now, updated_at=now, settings=source.settings))
-            for table in (*_INSERT_ORDER[:2], "stakeholder_attributes", *_INSERT_ORDER[2:]):
-                t = schema.METADATA.tables[table]
+            for t in _copied_tables():  # every project-keyed table, parents first: new tables are never forgotten
                 others = [c for c in t.columns if c.name != "project_id"]
                 select = sa.select(sa.literal(new_id, sa.Text), *others).where(t.c.project_id == project_id)
                 conn.execute(t.insert().from_select(["project_id", *(c.name for c in others)], select))
@@ -361,12 +360,14 @@ class Store:
     # --- writing ----------------------------------------------------------------------------
 
     def import_project(self, project_id: str, incoming: Project, *, replace: bool = False,
-                       actor: str | None = None) -> int:
+                       actor: str | None = None, then: Any = None) -> int:
         """Merge ``incoming`` into the project (rows with a known key replace that row) or replace it all.
 
         The merged result is checked first; ``ImportRejected`` carries every problem, located by the
         ``_file``/``_row`` columns of the incoming frames. New relationship types, activity kinds and
-        attributes are added to the project's settings.
+        attributes are added to the project's settings, and review cycles it names that the project lacks.
+        ``then(conn, settings)``, when given, runs in the same transaction after the map is written (the
+        record's import, ``record_store.import_with_record``): if it raises, nothing at all is saved.
         """
         try:
             incoming = incoming.normalised()
@@ -387,6 +388,8 @@ class Store:
             if problems:
                 raise ImportRejected(problems)
             _write_project(conn, project_id, raw, merged, replace=replace)
+            if then is not None:
+                then(conn, settings)
             self._intend(conn, "import", actor)
             return self._bump(conn, project_id, settings=_settings_json(settings))
 
@@ -398,6 +401,7 @@ class Store:
         upserts: pd.DataFrame | None = None,
         deletes: list | None = None,
         actor: str | None = None,
+        expected_versions: Any = None,
     ) -> int:
         """Upsert whole rows of ``table`` and delete rows by key, as one checked change.
 
@@ -405,12 +409,20 @@ class Store:
         activity_id)``; reference ``(attribute, category)``. Deleting a stakeholder removes its
         relationships and participation too; deleting an activity removes its participation.
         Columns missing from ``upserts`` keep their saved values on existing rows.
+
+        ``expected_versions`` (stakeholders, relationships, activities): the ``{id: version}`` (or the
+        ``row_versions`` frame) the editor was built from. If a row being changed or deleted was changed,
+        deleted or added by someone else since, ``coprod_map.conflicts.EditConflict`` names it and nothing
+        is written; the check runs inside this transaction, under the project's lock.
         """
         if table not in TABLES:
             raise EditRejected([Problem("edit", None, None, f"'{table}' is not a table. Expected one of: {', '.join(TABLES)}.")])
         upserts = _clean_upserts(table, upserts)
         delete_keys = _delete_keys(table, deletes or [])
         with self._write() as conn:
+            if expected_versions is not None:  # first, under the project's lock: no save can slip in between
+                conflicts.check_versions(conn, project_id, table, expected_versions,
+                                         touched=[*upserts.get("id", []), *delete_keys])
             row = self._project_row(conn, project_id)
             settings = ProjectSettings.from_dict(json.loads(row.settings or "{}"))
             raw = _read_raw(conn, project_id, tables=(table,))
@@ -835,6 +847,56 @@ def _records(frame: pd.DataFrame, **constants: Any) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """Rows for one INSERT executemany: column names and plain tuples (dicts through SQLAlchemy's
+    per-row parameter processing cost several times more at 100,000s of rows)."""
+
+    columns: tuple[str, ...] = ()
+    values: list[tuple] = ()  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def column(self, name: str) -> list[Any]:
+        i = self.columns.index(name)
+        return [row[i] for row in self.values]
+
+
+def _rows(frame: pd.DataFrame, **constants: Any) -> _Rows:
+    """``frame`` (plus constant columns) as plain Python tuples, built column by column."""
+    if not len(frame):
+        return _Rows()
+    columns = [*constants, *frame.columns]
+    values = [[value] * len(frame) for value in constants.values()]
+    values += [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
+    return _Rows(tuple(columns), list(zip(*values, strict=True)))
+
+
+def _insert(conn: Connection, t: sa.Table, rows: _Rows) -> None:
+    """One driver-level executemany; the history triggers still log every row."""
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(t.name)} ({', '.join(quote(c) for c in rows.columns)}) "
+           f"VALUES ({', '.join([mark] * len(rows.columns))})")
+    conn.exec_driver_sql(sql, rows.values)
+
+
+@contextlib.contextmanager
+def _big_cache(conn: Connection, rows: int) -> Iterator[None]:
+    """SQLite: a larger page cache for the duration of a big write (random-order key inserts into the
+    primary-key indexes thrash the default 2 MiB cache: 5x slower at 200,000 rows), then the old size."""
+    if conn.dialect.name != "sqlite" or rows < 20_000:
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-min(512 * 1024, 64 + rows // 2)}")  # KiB: ~0.5 KiB a row
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFrame], final: Project,
                    *, replace: bool, only: frozenset[str] = frozenset(TABLES)) -> None:
     """Make the stored rows equal ``final``, touching only what differs; changed rows get version + 1.
@@ -843,7 +905,7 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
     new stakeholder is saved before the old one goes, so ON DELETE CASCADE only removes rows that
     ``final`` no longer holds.
     """
-    nothing: dict[str, list[dict[str, Any]]] = {"delete": [], "update": [], "insert": []}
+    nothing: dict[str, Any] = {"delete": [], "update": [], "insert": _Rows()}
     plans = {table: _plan(table, raw[table], final.table(table), project_id, replace=replace) if table in only
              else nothing for table in TABLES}
     if "stakeholders" in only:
@@ -853,10 +915,17 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
     if not replace and attributes["touched"]:
         plans["stakeholders"]["update"] += _rows_for_version_bump(
             raw["stakeholders"], final.stakeholders, attributes["touched"], plans["stakeholders"], project_id)
+    size = sum(len(p[op]) for p in plans.values() for op in ("delete", "update", "insert"))
+    with _big_cache(conn, size + len(attributes["insert"])):
+        _run_plans(conn, plans, attributes, replace=replace)
+
+
+def _run_plans(conn: Connection, plans: dict[str, dict[str, Any]], attributes: dict[str, Any], *,
+               replace: bool) -> None:
     for table in _INSERT_ORDER:
         t = schema.METADATA.tables[table]
         if plans[table]["insert"]:
-            conn.execute(t.insert(), plans[table]["insert"])
+            _insert(conn, t, plans[table]["insert"])
         if plans[table]["update"]:
             values: dict[str, Any] = {c: sa.bindparam(c) for c in TABLES[table] if c not in schema.KEYS[table]}
             if replace:
@@ -867,7 +936,7 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
         if table == "stakeholders":
             a = schema.METADATA.tables["stakeholder_attributes"]
             if attributes["insert"]:
-                conn.execute(a.insert(), attributes["insert"])
+                _insert(conn, a, attributes["insert"])
             if attributes["update"]:
                 conn.execute(a.update().where(_key_clause(a, ("stakeholder_id", "attribute")))
                              .values(value=sa.bindparam("value")), attributes["update"])
@@ -889,8 +958,10 @@ def _plan(table: str, stored: pd.DataFrame, wanted: pd.DataFrame, project_id: st
           *, replace: bool) -> dict[str, list[dict[str, Any]]]:
     """executemany parameters to delete, update and insert so ``stored`` (DB form) becomes ``wanted``."""
     keys = list(schema.KEYS[table])
-    old = _db_from_raw(table, stored)
     new = _db_frame(table, wanted.reset_index(drop=True))
+    if not len(stored):  # nothing saved yet (a first import): every row is new, no diff to work out
+        return {"delete": [], "update": [], "insert": _rows(new.assign(seq=range(len(new))), project_id=project_id)}
+    old = _db_from_raw(table, stored)
     old_keys, new_keys = _key_series(table, old), _key_series(table, new)
     gone = ~old_keys.isin(new_keys)
     fresh = ~new_keys.isin(old_keys)
@@ -910,7 +981,7 @@ def _plan(table: str, stored: pd.DataFrame, wanted: pd.DataFrame, project_id: st
     return {
         "delete": _records(old.loc[gone, keys].rename(columns=renamed), k_project_id=project_id),
         "update": _records(changed.rename(columns=renamed), k_project_id=project_id),
-        "insert": _records(new.loc[fresh].assign(seq=fresh_seq), project_id=project_id),
+        "insert": _rows(new.loc[fresh].assign(seq=fresh_seq), project_id=project_id),
     }
 
 
@@ -920,6 +991,9 @@ def _comparable(frame: pd.DataFrame) -> Any:
 
 
 def _attribute_plan(stored: pd.DataFrame, wanted: pd.DataFrame, project_id: str) -> dict[str, Any]:
+    if not len(stored):
+        return {"delete": [], "update": [], "insert": _rows(wanted, project_id=project_id),
+                "touched": set(wanted["stakeholder_id"])}
     old_keys = _joined_keys(stored, ("stakeholder_id", "attribute"))
     new_keys = _joined_keys(wanted, ("stakeholder_id", "attribute"))
     gone = ~old_keys.isin(new_keys)
@@ -932,7 +1006,7 @@ def _attribute_plan(stored: pd.DataFrame, wanted: pd.DataFrame, project_id: str)
         "delete": _records(stored.loc[gone, ["stakeholder_id", "attribute"]].rename(columns=renamed),
                            k_project_id=project_id),
         "update": _records(wanted.loc[changed].rename(columns=renamed), k_project_id=project_id),
-        "insert": _records(wanted.loc[fresh], project_id=project_id),
+        "insert": _rows(wanted.loc[fresh], project_id=project_id),
         "touched": touched,
     }
 
@@ -940,7 +1014,7 @@ def _attribute_plan(stored: pd.DataFrame, wanted: pd.DataFrame, project_id: str)
 def _rows_for_version_bump(stored: pd.DataFrame, final: pd.DataFrame, touched: set[str],
                            plan: dict[str, list[dict[str, Any]]], project_id: str) -> list[dict[str, Any]]:
     """Stakeholders whose only change is an attribute: rewrite them unchanged so their version moves on."""
-    already = {row["k_id"] for row in plan["update"]} | {row["id"] for row in plan["insert"]}
+    already = {row["k_id"] for row in plan["update"]} | set(plan["insert"].column("id") if plan["insert"] else [])
     ids = (touched - already) & set(stored["id"]) & set(final["id"])
     if not ids:
         return []
@@ -1005,6 +1079,9 @@ def _merged_settings(settings: ProjectSettings, incoming: Project) -> ProjectSet
     merged = ProjectSettings.from_dict(settings.to_dict())
     merged.relationship_types += _new_values(incoming.relationships["type"], merged.relationship_types)
     merged.activity_kinds += _new_values(incoming.activities["kind"], merged.activity_kinds)
+    named = {str(c.get("name", "")) for c in merged.cycles}
+    merged.cycles += [dict(c) for c in incoming.settings.cycles
+                      if str(c.get("name", "")).strip() and str(c.get("name", "")) not in named]
     stakeholders = incoming.stakeholders
     for name in attribute_columns(stakeholders):
         if name not in merged.attributes:
@@ -1071,13 +1148,28 @@ def _changes_table() -> sa.Table:
     return schema.METADATA.tables["changes"]
 
 
+def _copied_tables() -> list[sa.Table]:
+    """Tables ``copy_project`` copies, in foreign-key order: keyed by ``project_id`` (so not the audit trail,
+    change log or named snapshots, whose keys are their own) and holding nothing unique beyond the project
+    (a participant link's token must not be shared by two projects)."""
+    def copied(t: sa.Table) -> bool:
+        unique = [c for c in t.constraints if isinstance(c, sa.UniqueConstraint) and "project_id" not in c.columns]
+        return ("project_id" in t.primary_key.columns and not unique and t.name not in ("changes", "actions")
+                and not t.name.startswith(("history_", "audit_")))
+    return [t for t in schema.METADATA.sorted_tables if copied(t)]
+
+
 def _finish_action(conn: Connection, project_id: str, revision: int) -> None:
     """Write the audit row for the change open on ``conn`` and tie its waiting change rows to it."""
     intent = conn.info.pop(_ACTION, None) or {}
     c, a = _changes_table(), schema.METADATA.tables["actions"]
     waiting = c.c.project_id == project_id, c.c.action_id.is_(None)
-    pending = history.parse_changes(pd.read_sql(
-        sa.select(c.c.seq, c.c.table_name, c.c.op, c.c.old, c.c.new).where(*waiting).order_by(c.c.seq), conn))
+    # only updates need their values (for the field names); added/removed rows are counted, not parsed
+    updates = history.parse_changes(pd.read_sql(
+        sa.select(c.c.seq, c.c.table_name, c.c.op, c.c.old, c.c.new).where(*waiting, c.c.op == "update"), conn))
+    others = pd.read_sql(sa.select(c.c.seq, c.c.table_name, c.c.op).where(*waiting, c.c.op != "update"), conn)
+    others = others.assign(old=None, new=None, key=others["seq"].astype(str), erased=False)
+    pending = pd.concat([updates, others], ignore_index=True) if len(others) else updates
     if not len(pending) and not intent.get("summary"):
         return  # a save that changed nothing (same settings saved again) is not worth an entry
     summary, fields = history.summarise(pending)
@@ -1217,29 +1309,44 @@ def _typed_row(table: str, row: dict[str, Any], *, project_id: str) -> dict[str,
 
 
 def _apply_steps(conn: Connection, project_id: str, steps: list[tuple[str, str, dict | None, dict | None]]) -> None:
+    """Run the restore steps in order, each run of one (op, table) as one executemany."""
     p = schema.METADATA.tables["projects"]
+    runs: list[tuple[str, str, list]] = []
     for op, table, target, current in steps:
+        if runs and runs[-1][:2] == (op, table):
+            runs[-1][2].append((target, current))
+        else:
+            runs.append((op, table, [(target, current)]))
+    for op, table, items in runs:
         if table == "projects":
-            conn.execute(p.update().where(p.c.id == project_id)
-                         .values(**{c: target[c] for c in schema.PROJECT_LOGGED if c in target}))
+            for target, _ in items:
+                conn.execute(p.update().where(p.c.id == project_id)
+                             .values(**{c: target[c] for c in schema.PROJECT_LOGGED if c in target}))
             continue
         t = schema.METADATA.tables[table]
         keys = history.KEY_COLUMNS[table]
+        where = sa.and_(t.c.project_id == sa.bindparam("k_project_id"), *(t.c[k] == sa.bindparam(f"k_{k}") for k in keys))
         if op == "insert":
-            row = _typed_row(table, target, project_id=project_id)
+            rows = [_typed_row(table, target, project_id=project_id) for target, _ in items]
             if "version" in t.c:
-                row["version"] = int(row.get("version") or 1) + 1
-            conn.execute(t.insert().values(**row))
-            continue
-        where = sa.and_(t.c.project_id == project_id, *(t.c[k] == (target or current)[k] for k in keys))
-        if op == "delete":
-            conn.execute(t.delete().where(where))
+                for row in rows:
+                    row["version"] = int(row.get("version") or 1) + 1
+            conn.execute(t.insert(), rows)
+        elif op == "delete":
+            conn.execute(t.delete().where(where), [{"k_project_id": project_id, **{f"k_{k}": cur[k] for k in keys}}
+                                                   for _, cur in items])
         else:
-            values = {k: v for k, v in _typed_row(table, target, project_id=project_id).items()
-                      if k not in keys and k not in history.BOOKKEEPING and k != "project_id"}
+            rows = []
+            for target, _ in items:
+                typed = _typed_row(table, target, project_id=project_id)
+                rows.append({**{k: v for k, v in typed.items() if k not in keys and k not in history.BOOKKEEPING
+                                and k != "project_id"},
+                             "k_project_id": project_id, **{f"k_{k}": target[k] for k in keys}})
+            columns = [k for k in rows[0] if not k.startswith("k_")]
+            values: dict[str, Any] = {k: sa.bindparam(k) for k in columns}
             if "version" in t.c:
                 values["version"] = t.c.version + 1
-            conn.execute(t.update().where(where).values(**values))
+            conn.execute(t.update().where(where).values(values), rows)
 
 
 def _unplanned(conn: Connection, project_id: str, net: pd.DataFrame) -> list[str]:

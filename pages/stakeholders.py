@@ -14,8 +14,8 @@ st.title("Stakeholders and ties")
 st.text(f"Project: {info.name}")
 st.caption(
     "Change any cell and it is saved straight away. Add a row at the bottom of a table; "
-    "to delete rows, tick them on the left and press the bin icon. Changes that break a rule "
-    "are not saved, and a table says what to fix."
+    "to delete rows, tick them on the left and press the bin icon. A change that breaks a rule "
+    "is not saved: a table says what to fix, and your change stays in the table until you fix or discard it."
 )
 
 with st.expander("Add a stakeholder quickly", icon=":material/person_add:", expanded=project.stakeholders.empty):

@@ -101,3 +101,11 @@ def test_generator_is_deterministic_and_canonical() -> None:
         assert a.settings.attributes[attr] == categories
     shares = a.reference.groupby("attribute")["share"].sum()
     assert ((shares - 1).abs() < 1e-9).all()
+
+
+def test_generated_project_passes_the_package_checks() -> None:
+    """The synthetic data is valid input: the validator finds nothing, so imports measure real work."""
+    from bench.generate import generate_project
+    from coprod_map.validate import check_project
+
+    assert check_project(generate_project(400, n_records=3_000, seed=2)) == []

@@ -9,7 +9,7 @@ import json
 import zipfile
 
 from coprod_map.errors import ImportRejected, Problem
-from coprod_map.io import tables
+from coprod_map.io import record_io, tables
 from coprod_map.io.tables import Part, Sheet, header_key, map_columns
 
 __all__ = ["REQUIRED_COLUMNS", "detect_zip", "table_part"]
@@ -54,6 +54,8 @@ def detect_zip(name: str, archive: zipfile.ZipFile, column_map: dict[str, str] |
         base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
         if info.is_dir() or info.filename.startswith("__MACOSX/") or base.startswith("."):
             continue
+        if record_io.is_record_member(info.filename):
+            continue  # the co-production record: read by coprod_map.io.record_io
         display = f"{name}: {base}"
         lower = base.lower()
         if lower.endswith((".csv", ".tsv", ".txt")):
@@ -75,7 +77,7 @@ def detect_zip(name: str, archive: zipfile.ZipFile, column_map: dict[str, str] |
                 detection.settings = loaded.get("settings", loaded) if isinstance(loaded.get("settings"), dict) else loaded
         else:
             detection.notices.append(f"{display}: not a CSV file; skipped")
-    if not detection.sheets:
+    if not detection.sheets and not record_io.zip_has_record(archive):
         raise ImportRejected([Problem(name, None, None, "this zip file holds no CSV files. Expected "
                                       "stakeholders.csv, relationships.csv and so on.")])
     return detection

@@ -157,7 +157,8 @@ def _detect_workbook(name: str, data: bytes, column_map: dict[str, str] | None) 
         if hidden:
             problems.append(Problem(f"{name} (sheet {title})", None, None,
                                     "this sheet is hidden. Unhide it to import it, or add (ignore) to its name."))
-    other = [t for t, _ in usable if (t, False) not in chosen and (t, True) not in chosen]
+    other = [t for t, _ in usable if (t, False) not in chosen and (t, True) not in chosen
+             and not (fmt == "workbook" and t.casefold().startswith("record_"))]  # read by io.record_io
     if other:
         notices.append(f"{name}: sheets not read: {', '.join(other)}")
     sheets = tables.read_workbook(name, data, sheets=[title for title, hidden in chosen if not hidden])

@@ -34,6 +34,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from coprod_map.io import record_io
 from coprod_map.io.cells import neutralise_series, strip_illegal_xml, xlsx_text
 from coprod_map.model import (
     KINDS,
@@ -48,6 +49,7 @@ from coprod_map.model import (
     normalise_frame,
     to_graph,
 )
+from coprod_map.record import Record
 
 __all__ = [
     "FORMATS",
@@ -72,6 +74,9 @@ FORMATS: dict[str, str] = {
     "gexf": "GEXF network file: stakeholders and relationships (Gephi's own format)",
     "json": "JSON backup: the whole project exactly as stored",
 }
+
+#: Formats that also carry the co-production record (when one is given).
+RECORD_FORMATS = frozenset({"bundle", "xlsx", "json"})
 
 #: Formats that hold only stakeholders and relationships.
 GRAPH_ONLY_FORMATS = frozenset({"kumu", "gephi", "graphml", "gexf"})
@@ -226,21 +231,25 @@ def workbook_bytes(sheets: list[tuple[str, list[str], Iterable[Iterable[Any]]]])
 
 # --- the formats ----------------------------------------------------------------------------
 
-def _bundle(project: Project) -> bytes:
+def _bundle(project: Project, record: tuple | None = None) -> bytes:
     members = []
     for table in TABLES:
         frame = _export_frame(project, table)
         members.append((f"{table}.csv", csv_bytes(table_rows(frame, table), _numeric_columns(table))))
     members.append(("settings.json", _settings_json(project.settings).encode("utf-8")))
+    if record is not None:
+        members += record_io.record_members(*record)
     return _zip(members)
 
 
-def _xlsx(project: Project) -> bytes:
+def _xlsx(project: Project, record: tuple | None = None) -> bytes:
     sheets = []
     for table in TABLES:
         frame = _export_frame(project, table)
         sheets.append((table, list(frame.columns), _typed_rows(frame, TABLES[table])))
     sheets.append(("settings", ["settings_json"], [[_settings_json(project.settings)]]))
+    if record is not None:
+        sheets += record_io.record_sheets(*record)
     return workbook_bytes(sheets)
 
 
@@ -419,8 +428,11 @@ def _project_from_doc(doc: dict[str, Any]) -> Project:
     return Project(**frames, settings=parsed, name=str(doc.get("name", "")))
 
 
-def _json(project: Project) -> bytes:
-    return json.dumps(project_json(project), ensure_ascii=False, indent=1).encode("utf-8")
+def _json(project: Project, record: tuple | None = None) -> bytes:
+    doc = project_json(project)
+    if record is not None:
+        doc[record_io.JSON_KEY] = record_io.record_json(*record)
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -436,12 +448,18 @@ _WRITERS = {
 }
 
 
-def export_project(project: Project, fmt: str, *, name: str = "project") -> tuple[str, bytes, str]:
+def export_project(project: Project, fmt: str, *, name: str = "project", record: Record | None = None,
+                   private: bool = True) -> tuple[str, bytes, str]:
     """``(file name, bytes, MIME type)`` of the project in format ``fmt`` (a key of ``FORMATS``).
 
-    The file name is a slug of ``name`` plus the format's extension; it is never a path.
+    The file name is a slug of ``name`` plus the format's extension; it is never a path. ``record`` (the
+    co-production record) goes into ``bundle``, ``xlsx`` and ``json`` (see ``coprod_map.io.record_io``);
+    without ``private`` its needs tables are left out.
     """
     if fmt not in _WRITERS:
         raise ValueError(f"'{fmt}' is not an export format. Expected one of: {', '.join(FORMATS)}.")
     writer, extension, mime, suffix = _WRITERS[fmt]
+    if record is not None and fmt in RECORD_FORMATS:
+        return (f"{slug(name)}{suffix}.{extension}",
+                writer(project, record_io.record_for_export(record, private=private)), mime)
     return f"{slug(name)}{suffix}.{extension}", writer(project), mime

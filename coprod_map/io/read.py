@@ -18,9 +18,10 @@ import pandas as pd
 
 from coprod_map import model, validate
 from coprod_map.errors import ImportRejected, Problem
-from coprod_map.io import attendance, bundle, gephi, kumu
+from coprod_map.io import attendance, bundle, gephi, kumu, record_io
 from coprod_map.io.detect import Detection, detect_content
 from coprod_map.io.tables import Part, Sheet
+from coprod_map.record import Record
 
 __all__ = ["FORMATS", "MAX_PROBLEMS", "DetectedFile", "Staged", "check_files", "detect", "read_files"]
 
@@ -45,6 +46,10 @@ class Staged:
     project: model.Project
     files: list[DetectedFile]
     notices: list[str] = field(default_factory=list)
+    #: The co-production record the files carry (None: they carry none), and which of its tables they hold
+    #: (an import leaves the other tables as saved). Save both with ``record_store.import_with_record``.
+    record: Record | None = None
+    record_tables: tuple[str, ...] = ()
 
 
 # --- detection -------------------------------------------------------------------------------
@@ -107,6 +112,7 @@ class _Collected:
     notices: list[str] = field(default_factory=list)
     files: list[DetectedFile] = field(default_factory=list)
     settings: dict | None = None
+    record: record_io.RecordRead = field(default_factory=record_io.RecordRead)
 
 
 def _sheet_parts(sheet: Sheet, fmt: str, table: str | None, out: _Collected) -> None:
@@ -156,6 +162,7 @@ def _collect(files: list[tuple[str, bytes]], column_map: dict[str, dict[str, str
         out.notices += found.notices
         if found.settings is not None:
             out.settings = found.settings
+        out.record.add(record_io.read_record(name, data, found.format))
         if found.project is not None:
             for table in model.TABLES:
                 frame = found.project.table(table).copy()
@@ -328,7 +335,27 @@ def _all_problems(files, column_map, existing) -> tuple[_Collected, model.Projec
         project, source_columns = _build(found, existing)
         problems += validate.check_project(project, cells=False, references=False, source_columns=source_columns)
         problems += _reference_problems(project, existing, source_columns)
+        if found.record.tables or found.record.problems:
+            problems += _record_problems(found, project, existing)
     return found, project, _unique(problems)
+
+
+def _record_problems(found: _Collected, project: model.Project, existing: model.Project | None) -> list[Problem]:
+    """The record checked against the ids and review cycles it will be saved with (each only when known)."""
+    def ids(table: str) -> list[str] | None:
+        if existing is None and not len(project.table(table)):
+            return None
+        known = [project.table(table)["id"]] + ([existing.table(table)["id"]] if existing is not None else [])
+        return pd.concat(known, ignore_index=True).astype(str).tolist()
+
+    settings = None
+    if found.settings is not None or existing is not None:
+        cycles = list(existing.settings.cycles) if existing is not None else []
+        named = {str(c.get("name", "")) for c in cycles}
+        cycles += [c for c in project.settings.cycles if str(c.get("name", "")) not in named]
+        settings = model.ProjectSettings(cycles=cycles)
+    return record_io.record_problems(found.record, stakeholder_ids=ids("stakeholders"),
+                                     activity_ids=ids("activities"), settings=settings)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -361,7 +388,8 @@ def read_files(files: list[tuple[str, bytes]], *, column_map: dict[str, dict[str
     except (ValueError, TypeError):  # validation should have caught it; never show a traceback
         raise ImportRejected([Problem("(all files)", None, None, "some numbers could not be read. "
                                       "Check the number columns.")]) from None
-    return Staged(staged, found.files, list(dict.fromkeys(found.notices)))
+    record = record_io.staged_record(found.record) if found.record.tables else None
+    return Staged(staged, found.files, list(dict.fromkeys(found.notices)), record, found.record.tables)
 
 
 def check_files(files: list[tuple[str, bytes]], *, column_map: dict[str, dict[str, str]] | None = None,

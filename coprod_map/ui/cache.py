@@ -21,8 +21,11 @@ def load_project(project_id: str, revision: int) -> Project:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Preparing the file...")
-def export_file(project_id: str, revision: int, fmt: str, name: str) -> tuple[str, bytes, str]:
-    """``(file name, bytes, MIME type)`` of the project at ``revision`` in export format ``fmt``."""
+def export_file(project_id: str, revision: int, fmt: str, name: str, private: bool = False) -> tuple[str, bytes, str]:
+    """``(file name, bytes, MIME type)`` of the project at ``revision`` in export format ``fmt``, with its
+    co-production record; people's stated needs only when ``private`` (the app has no sign-in yet)."""
     from coprod_map.io.export import export_project
+    from coprod_map.record_store import load_record
 
-    return export_project(load_project(project_id, revision), fmt, name=name)
+    return export_project(load_project(project_id, revision), fmt, name=name,
+                          record=load_record(store(), project_id), private=private)

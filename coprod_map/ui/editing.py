@@ -423,3 +423,8 @@ def quick_add_stakeholder(project: Project, info: ProjectInfo) -> None:
 
 
 __all__ += ["KEY_COLUMNS", "show_message"]
+
+# Public names for other editors (the record page's) that follow the same commit pattern.
+message_key = _message_key
+reset_editor = _reset_editor
+saved_now = _saved_now

@@ -12,6 +12,7 @@ from coprod_map import labels
 from coprod_map.errors import CoprodError, ImportRejected
 from coprod_map.io.read import check_files, detect, read_files
 from coprod_map.model import TABLES
+from coprod_map.record_store import import_with_record
 from coprod_map.store import ProjectInfo
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import store
@@ -98,7 +99,8 @@ def _import(info: ProjectInfo, files: list[tuple[str, bytes]], column_map: dict,
     existing = load_project(info.id, info.revision)
     try:
         staged = read_files(files, column_map=column_map or None, existing=existing)
-        store().import_project(info.id, staged.project, replace=replace)
+        import_with_record(store(), info.id, staged.project, staged.record, tables=staged.record_tables,
+                           replace=replace)  # the map and the record it carries, in one transaction
     except ImportRejected as rejected:
         st.session_state[_MESSAGE] = ("problems", rejected.problems)
         return

@@ -36,7 +36,7 @@ from coprod_map.record import (
 from coprod_map.record_store import apply_record_edits, load_record
 from coprod_map.store import ProjectInfo
 from coprod_map.ui.cache import load_project
-from coprod_map.ui.editing import _message_key, _reset_editor, _saved_now, editor_key, show_message
+from coprod_map.ui.editing import editor_key, message_key, reset_editor, saved_now, show_message
 from coprod_map.ui.state import store
 
 __all__ = [
@@ -159,24 +159,24 @@ def _commit(table: str, project_id: str, revision: int, key: str, shown: pd.Data
     if not has_changes(changes):
         return
     name = _editor_table(table)
-    message_key = _message_key(name)
+    key_of_message = message_key(name)
     try:
         db = store()
         if db.revision(project_id) != revision:
-            st.session_state[message_key] = (
+            st.session_state[key_of_message] = (
                 "warning", "Someone (perhaps you, in another tab) changed this project a moment ago, so this edit "
                 "was not saved. The table now shows the latest data: please make the change again.")
             return
         existing = record_for(project_id, revision).table(table)
         upserts, deletes = edits_from_changes(table, shown, changes, existing=existing)
         apply_record_edits(db, project_id, table, upserts=upserts, deletes=deletes)
-        st.session_state[message_key] = ("saved", _saved_now())
+        st.session_state[key_of_message] = ("saved", saved_now())
     except EditRejected as error:
-        st.session_state[message_key] = ("problems", error.problems)
+        st.session_state[key_of_message] = ("problems", error.problems)
     except StoreError as error:
-        st.session_state[message_key] = ("error", f"Nothing was saved: {error}")
+        st.session_state[key_of_message] = ("error", f"Nothing was saved: {error}")
     finally:
-        _reset_editor(name)
+        reset_editor(name)
 
 
 def record_editor(table: str, project: Project, record: Record, info: ProjectInfo, *,
@@ -210,8 +210,8 @@ def take_snapshot(info: ProjectInfo, cycle: str, taken_at: str) -> None:
         project = load_project(info.id, info.revision)
         rows = rec.snapshot_rows(project, cycle=cycle, taken_at=taken_at)
         apply_record_edits(store(), info.id, "snapshots", upserts=rows)
-        st.session_state[_message_key(name)] = ("saved", f"Snapshot of {cycle} kept. {_saved_now()}")
+        st.session_state[message_key(name)] = ("saved", f"Snapshot of {cycle} kept. {saved_now()}")
     except EditRejected as error:
-        st.session_state[_message_key(name)] = ("problems", error.problems)
+        st.session_state[message_key(name)] = ("problems", error.problems)
     except StoreError as error:
-        st.session_state[_message_key(name)] = ("error", f"Nothing was saved: {error}")
+        st.session_state[message_key(name)] = ("error", f"Nothing was saved: {error}")

@@ -20,6 +20,11 @@ __all__ = ["chart_with_table", "safe_text", "show_problems"]
 # Everything Streamlit's markdown treats specially: CommonMark punctuation, plus ``:`` (emoji
 # shortcodes and ``:red[...]``), ``$`` (LaTeX) and ``~`` (strikethrough).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~:&=\"'^])")
+# GitHub-style "autolink literals" are found in the text *after* escapes are undone, so escaping cannot stop
+# ``https://...``, ``www.`` or ``a@b.org`` becoming live links (verified in Chromium). A WORD JOINER (U+2060,
+# invisible, no line break) inside each of them does.
+_WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|xmpp|mailto)(?=\\?:)|(www)(?=\\?\.)|(@)")
 
 
 def safe_text(value: Any) -> str:
@@ -31,11 +36,14 @@ def safe_text(value: Any) -> str:
     '\\*\\*bold\\*\\* \\[link\\]\\(javascript\\:x\\) \\:red\\[hi\\] \\$x\\$'
     >>> safe_text(None)
     ''
+    >>> safe_text("https://evil.invalid www.x.org a@b.org").count("\u2060")
+    3
     """
     if value is None:
         return ""
     text = " ".join(str(value).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, escaped)
 
 
 def show_problems(problems: Iterable[Problem], *, intro: str | None = None) -> None:
@@ -47,6 +55,8 @@ def show_problems(problems: Iterable[Problem], *, intro: str | None = None) -> N
     noun = "problem" if count == 1 else "problems"
     st.error(intro or f"{count} {noun} found. Nothing was saved. Fix the rows below and try again.")
     frame = problems_frame(problems)
+    if frame["row"].isna().all():  # problems in an edited table have no sheet row: leave out an empty column
+        frame = frame.drop(columns=["row"])
     st.dataframe(
         frame,
         hide_index=True,

@@ -259,7 +259,8 @@ def map_html(
     src, dst = src[on_map], dst[on_map]
     types = ties["type"].astype(str)
     type_order = list(dict.fromkeys([*relationship_types, *sorted(types.unique())]))
-    used = [t for t in type_order if t in set(types)]
+    present = set(types.unique())
+    used = [t for t in type_order if t in present]
     type_colour = dict(zip(used, qualitative(len(used)), strict=True))
     dashed = len(ties) <= 2000  # dashed lines are slow to draw on big maps
     type_dash = {t: (_DASHES[i % len(_DASHES)] if dashed else False) for i, t in enumerate(used)}

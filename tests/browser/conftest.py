@@ -225,5 +225,5 @@ def go_to(pg, title: str) -> None:
     from playwright.sync_api import expect
 
     pg.get_by_role("link", name=title, exact=True).click()
-    expect(pg.get_by_role("heading", name=NAV[title]).first).to_be_visible(timeout=20000)
+    expect(pg.get_by_role("heading", name=NAV[title]).first).to_be_visible(timeout=30000)
     wait_idle(pg, timeout=30000)

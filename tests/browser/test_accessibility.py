@@ -7,12 +7,13 @@ reported, never dropped silently, and nothing else may be excused. Moderate and 
 
 from __future__ import annotations
 
+import time
 import tomllib
 from collections import Counter
 
 import pytest
 
-from tests.browser.conftest import NAV, ROOT, go_to, open_project, wait_idle
+from tests.browser.conftest import NAV, PAGE_FILES, ROOT, SHOTS, go_to, open_project, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -85,18 +86,27 @@ def audit(page, where: str) -> tuple[list[dict], list[dict], list[dict]]:
 
 
 def test_every_page_has_no_serious_violation_of_ours(page, app_server):
+    """Also: every page opens without an exception, and a screenshot of each is kept in artifacts/screenshots/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     open_project(page, app_server["url"], app_server["name"])
     ours, excused, other = [], [], []
+    timings = {}
     for title in ["Projects", *(t for t in NAV if t != "Projects")]:
+        started = time.perf_counter()
         if title != "Projects":
             go_to(page, title)
+        assert page.locator('[data-testid="stException"]').count() == 0, title
+        page.screenshot(path=str(SHOTS / f"{PAGE_FILES[title]}.png"), full_page=True)
         _expand_everything(page)
+        opened = time.perf_counter()
         found = audit(page, title)
+        timings[title] = (round(opened - started, 1), round(time.perf_counter() - opened, 1))
         ours += found[0]
         excused += found[1]
         other += found[2]
     print("\nStreamlit's own (excused):", Counter((f["rule"], f["reason"]) for f in excused))
     print("moderate/minor:", Counter((f["page"], f["rule"], f["impact"]) for f in other))
+    print("seconds (open, audit):", timings)
     assert not ours, "serious or critical accessibility problems in our pages:\n" + "\n".join(map(str, ours))
     # the excused ones are only those on the list, and the list is not a blanket: every entry names its rule
     assert {f["reason"] for f in excused} <= {r for _, _, r in _excusable()}

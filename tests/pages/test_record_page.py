@@ -140,3 +140,23 @@ def test_user_text_is_shown_as_text_not_markup(app):
     assert not at.exception
     assert all("<b>x</b>" not in str(m.value) for m in at.markdown)
     assert "**bold** <b>x</b>" in editor(at, "decisions").value["title"].tolist()
+
+
+def test_changing_an_id_to_one_already_used_is_refused_not_overwritten(app):
+    store, pid = app
+    before_rev = store.revision(pid)
+    before = load_record(store, pid).decisions
+    assert {"D1", "D2"} <= set(before["id"])
+    at = page("record", pid)
+    shown = editor(at, "decisions").value
+    second = shown.index[shown["id"] == "D2"][0]
+    at.session_state[editor(at, "decisions").key] = {
+        "edited_rows": {int(second): {"id": "D1"}}, "added_rows": [{"id": "D3", "title": "Copy"}], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert store.revision(pid) == before_rev
+    after = load_record(store, pid).decisions
+    assert after.equals(before)  # D1 was not overwritten, D2 not deleted, D3 not replaced
+    problems = [d.value for d in at.dataframe if "what to fix" in d.value.columns]
+    assert problems and problems[0]["what to fix"].str.contains("'D1': this id is already used").any()
+    assert problems[0]["what to fix"].str.contains("'D3'").any()

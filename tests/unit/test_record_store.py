@@ -14,6 +14,7 @@ from coprod_map.model import Project, ProjectSettings, normalise_frame
 from coprod_map.record import RECORD_TABLES, Record, normalise_record_frame
 from coprod_map.record_store import apply_record_edits, import_record, load_record
 from coprod_map.store import Store
+from tests.pg import pg_server, pg_url  # noqa: F401  (until tests/conftest.py registers tests.pg)
 
 CYCLES = [{"name": "Cycle 1", "start": "2026-01-01", "end": "2026-03-31"},
           {"name": "Cycle 2", "start": "2026-04-01", "end": "2026-06-30"}]
@@ -233,3 +234,97 @@ def test_failed_upgrade_to_version_3_leaves_version_2_untouched(tmp_path, monkey
     store = Store(url)
     assert store.schema_version() == schema.SCHEMA_VERSION and store.load("p1").stakeholders["id"].tolist() == ["007"]
     store.close()
+
+
+# --- copies keep the record ----------------------------------------------------------------------
+
+def test_a_copy_of_a_project_has_an_equal_record_and_is_independent(project):
+    store, pid = project
+    import_record(store, pid, a_record())
+    copy = store.copy_project(pid, "Record test (copy)")
+    assert_same(load_record(store, copy), load_record(store, pid))
+    assert load_record(store, copy).counts() == a_record().counts()
+    with store.engine.connect() as conn:  # the copy's rows are its own, not shared
+        for name in schema.RECORD_SQL_TABLES.values():
+            n = conn.execute(sa.text(f"SELECT count(*) FROM {name} WHERE project_id = :p"), {"p": copy}).scalar()
+            assert n == len(load_record(store, pid).table(next(k for k, v in schema.RECORD_SQL_TABLES.items()
+                                                                if v == name))), name
+    apply_record_edits(store, copy, "actions", upserts=pd.DataFrame({"id": ["T1"], "status": ["done"]}))
+    assert load_record(store, pid).actions["status"].tolist() == ["open"]  # the original is untouched
+    store.delete_project(copy)
+    assert_same(load_record(store, pid), a_record())
+
+
+def test_copy_project_copies_every_project_keyed_table_except_history():
+    from coprod_map.store import _copied_tables
+
+    copied = {t.name for t in _copied_tables()}
+    assert set(schema.RECORD_SQL_TABLES.values()) <= copied
+    assert {"stakeholders", "stakeholder_attributes", "relationships", "activities", "participation",
+            "reference"} <= copied
+    assert not copied & {"changes", "actions", "named_snapshots", "projects", "meta"}
+    order = [t.name for t in _copied_tables()]
+    assert order.index("record_needs") < order.index("record_need_met")  # parents first
+    assert order.index("stakeholders") < order.index("record_needs")
+
+
+# --- the editors' change-sets: a key another row has is refused ---------------------------------
+
+@pytest.mark.parametrize(
+    ("table", "shown", "changes", "taken"),
+    [
+        ("decisions", {"id": ["D1", "D2"], "title": ["a", "b"]}, {"edited_rows": {1: {"id": "D1"}}}, "D1"),
+        ("decisions", {"id": ["D1", "D2"], "title": ["a", "b"]}, {"added_rows": [{"id": "D2", "title": "c"}]}, "D2"),
+        ("decisions", {"id": ["D1"], "title": ["a"]},
+         {"added_rows": [{"id": "D5", "title": "c"}, {"id": "D5", "title": "d"}]}, "D5"),
+        ("need_met", {"need_id": ["N1", "N1"], "activity_id": ["a1", "a2"], "met": ["yes", "no"]},
+         {"edited_rows": {1: {"activity_id": "a1"}}}, "N1 / a1"),
+        ("cycles", {"cycle": ["Cycle 1", "Cycle 2"]}, {"edited_rows": {0: {"cycle": "Cycle 2"}}}, "Cycle 2"),
+    ],
+)
+def test_an_editor_change_to_a_key_already_used_is_refused(table, shown, changes, taken):
+    from coprod_map.record import edits_from_changes
+
+    with pytest.raises(EditRejected) as caught:
+        edits_from_changes(table, pd.DataFrame(shown), changes)
+    assert any(f"'{taken}': this" in p.message and "already used" in p.message for p in caught.value.problems)
+
+
+def test_an_editor_may_swap_a_key_for_one_it_deletes_or_keep_keys_unchanged():
+    from coprod_map.record import edits_from_changes
+
+    shown = pd.DataFrame({"id": ["D1", "D2"], "title": ["a", "b"]})
+    ups, dels = edits_from_changes("decisions", shown, {"edited_rows": {1: {"id": "D1"}}, "deleted_rows": [0]})
+    assert ups["id"].tolist() == ["D1"] and dels == ["D1", "D2"]  # the store keeps D1 (upserted), drops D2
+    ups, dels = edits_from_changes("decisions", shown, {"edited_rows": {0: {"title": "A"}}})
+    assert ups["id"].tolist() == ["D1"] and dels == []
+    # ``existing`` (the whole saved table) counts, not only the rows on screen
+    with pytest.raises(EditRejected):
+        edits_from_changes("decisions", shown, {"added_rows": [{"id": "D7", "title": "x"}]},
+                           existing=pd.DataFrame({"id": ["D1", "D2", "D7"]}))
+
+
+
+# --- the same on PostgreSQL ----------------------------------------------------------------------
+
+@pytest.mark.postgres
+def test_the_record_round_trips_edits_copies_and_refuses_on_postgresql(request):
+    store = Store(request.getfixturevalue("pg_url"))
+    try:
+        pid = store.create_project("Record on PostgreSQL", settings=ProjectSettings(cycles=CYCLES))
+        store.import_project(pid, small_map())
+        incoming = a_record()
+        assert import_record(store, pid, incoming) == 2
+        assert_same(load_record(store, pid), incoming)
+        assert load_record(store, pid).needs["private"].tolist() == [True, False]  # a real boolean column
+        assert apply_record_edits(store, pid, "actions", upserts=pd.DataFrame({"id": ["T1"], "status": ["done"]})) == 3
+        with pytest.raises(EditRejected):
+            apply_record_edits(store, pid, "reciprocity", upserts=pd.DataFrame({"id": ["C9"], "stakeholder_id": ["x"]}))
+        assert store.revision(pid) == 3
+        copy = store.copy_project(pid, "Record on PostgreSQL (copy)")
+        assert_same(load_record(store, copy), load_record(store, pid))
+        store.apply_edits(pid, "stakeholders", deletes=["007"])  # the cascade removes their needs and ledger
+        assert load_record(store, pid).needs["id"].tolist() == ["N1"] and load_record(store, pid).reciprocity.empty
+        assert load_record(store, copy).counts() == a_record().counts()
+    finally:
+        store.close()
