@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from coprod_map import schema
 from coprod_map.errors import CoprodError, StoreError
 
-__all__ = ["POSTGRES_ADVICE", "BackupInfo", "BackupRejected", "RestoredProject", "backup_bytes", "backup_sqlite",
+__all__ = ["POSTGRES_ADVICE", "BackupInfo", "BackupRejected", "RestoredProject", "backup_bytes", "backup_name", "backup_sqlite",
            "inspect_backup", "restore_backup"]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

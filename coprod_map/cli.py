@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", parents=[common], help="add the sample project",
                         description="Load the sample project into the database (once).")
     _add_output_commands(commands, common)
+    _add_backup_commands(commands, common)
     return parser
 
 
@@ -347,3 +348,46 @@ def _metrics(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.update({"report": _report, "gaps": _gaps, "metrics": _metrics})
+
+
+# --- backup and restore (coprod_map.backup) -------------------------------------------------------
+
+def _add_backup_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    bak = commands.add_parser("backup", parents=[common], help="write a consistent backup of the whole database",
+                              description="Copy the whole SQLite database to one file, safely while the app is in "
+                                          "use. For PostgreSQL, use pg_dump (the message says how).")
+    bak.add_argument("--out", required=True, metavar="PATH", type=Path, help="the backup file to write")
+    res = commands.add_parser("restore", parents=[common], help="add the projects of a backup file as new projects",
+                              description="Check a backup file, then add its projects to the database as NEW "
+                                          "projects. Nothing already there is changed or overwritten.")
+    res.add_argument("file", metavar="FILE", type=Path, help="a backup made with 'backup' or the app")
+    res.add_argument("--project", action="append", metavar="ID", dest="projects",
+                     help="restore only this project of the backup (repeat for more; default: all)")
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from coprod_map.backup import backup_sqlite
+
+    store = _store(args)
+    try:
+        path = backup_sqlite(store, args.out)
+    finally:
+        store.close()
+    print(f"Backup written to {path}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from coprod_map.backup import restore_backup
+
+    store = _store(args)
+    try:
+        done = restore_backup(store, args.file, project_ids=args.projects, actor="command line")
+    finally:
+        store.close()
+    for item in done:
+        print(f"Restored '{item.name}' as project {item.new_id} (it was {item.backup_id} in the backup)")
+    return 0
+
+
+_COMMANDS.update({"backup": _backup, "restore": _restore})

@@ -384,8 +384,16 @@ def _upgrade_3_to_4(conn: Connection) -> None:
     create_history_triggers(conn)
 
 
-def _sqlite_json(prefix: str, columns: list[str]) -> str:
-    return "json_object(" + ", ".join(f"'{c}', {prefix}.\"{c}\"" for c in columns) + ")"
+def _sqlite_json(prefix: str, columns: list[str], *, floats: frozenset[str] = frozenset()) -> str:
+    """A row as JSON. SQLite's json_object writes a REAL with 15 significant digits (0.13999999999999999
+    becomes 0.14), so REAL columns go through printf's 17 digits: history then holds the exact value."""
+    def value(c: str) -> str:
+        if c not in floats:
+            return f'{prefix}."{c}"'
+        v = f'{prefix}."{c}"'
+        return (f"CASE WHEN {v} IS NULL OR typeof({v}) != 'real' OR abs({v}) > 1e308 THEN {v} "
+                f"ELSE json(printf('%!.17g', {v})) END")  # anything but a finite REAL: as json_object writes it
+    return "json_object(" + ", ".join(f"'{c}', {value(c)}" for c in columns) + ")"
 
 
 def create_history_triggers(conn: Connection) -> None:
@@ -394,7 +402,8 @@ def create_history_triggers(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         for name in HISTORY_TABLES:
             cols = [c.name for c in METADATA.tables[name].columns if c.name != "project_id"]
-            old, new = _sqlite_json("OLD", cols), _sqlite_json("NEW", cols)
+            floats = frozenset(c.name for c in METADATA.tables[name].columns if isinstance(c.type, sa.Float))
+            old, new = _sqlite_json("OLD", cols, floats=floats), _sqlite_json("NEW", cols, floats=floats)
             head = "INSERT INTO changes (project_id, table_name, op, old, new) VALUES"
             conn.exec_driver_sql(f"CREATE TRIGGER history_{name}_insert AFTER INSERT ON {name} BEGIN "
                                  f"{head} (NEW.project_id, '{name}', 'insert', NULL, {new}); END")

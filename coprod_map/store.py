@@ -33,7 +33,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
 
-from coprod_map import conflicts, history, schema
+from coprod_map import conflicts, history, history_replay, schema, validate
 from coprod_map.errors import CoprodError, EditRejected, ImportRejected, Problem, ProjectNotFound, StoreError
 from coprod_map.model import (
     NOT_RECORDED,
@@ -508,20 +508,19 @@ class Store:
             if action is None:
                 raise EditRejected([Problem("History", None, None, f"there is no history entry {action_id} in this project.")])
             refuse = _why_not_revertable(action)
-            changes = _read_changes(conn, project_id, _changes_table().c.action_id == int(action_id))
-            if not refuse and not len(changes):
+            plan, erased = ({}, False) if refuse else history_replay.plan_revert(conn, project_id, int(action_id))
+            if not refuse and not plan:
                 refuse = "it changed no data, so there is nothing to take back."
-            if not refuse and changes["erased"].any():
+            if not refuse and erased:
                 refuse = "it holds data of a person who was erased, so it can no longer be taken back."
             if refuse:
                 raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {refuse}")])
-            net = history.net_changes(changes)
-            blocks = _blocking(conn, project_id, net)
+            blocks = history_replay.blocking(conn, project_id, plan)
             if blocks:
                 raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {b}")
                                     for b in blocks])
-            _apply_steps(conn, project_id, history.restore_order(net))
-            extra = _unplanned(conn, project_id, net)
+            done = history_replay.apply_plan(conn, project_id, plan)
+            extra = history_replay.unplanned(conn, project_id, plan, done)
             if extra:
                 raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {x}")
                                     for x in extra])
@@ -543,17 +542,14 @@ class Store:
         with self._read() as conn:
             row = self._project_row(conn, project_id)
             raw = _read_raw(conn, project_id)
-            ids = sa.select(a.c.id).where(a.c.project_id == project_id, later).scalar_subquery()
-            changes = _read_changes(conn, project_id, _changes_table().c.action_id.in_(ids))
-        changes = changes.loc[~changes["erased"] & changes["table_name"].isin([*TABLES, "stakeholder_attributes",
-                                                                               "projects"])]
-        net = history.net_changes(changes)
-        current = {**{t: raw[t] for t in TABLES}, "stakeholder_attributes": raw["attributes"]}
-        rewound = history.rewind(current, net.loc[net["table_name"] != "projects"])
+            c = _changes_table()
+            since = c.c.action_id.in_(sa.select(a.c.id).where(a.c.project_id == project_id, later).scalar_subquery())
+            current = {**{t: raw[t] for t in TABLES}, "stakeholder_attributes": raw["attributes"]}
+            rewound = history_replay.rewind_tables(conn, project_id, since, current)
+            first = conn.execute(sa.select(c.c.old).where(c.c.project_id == project_id, c.c.table_name == "projects",
+                                                          since).order_by(c.c.seq).limit(1)).scalar()
         details = {c: getattr(row, c) for c in schema.PROJECT_LOGGED}
-        project_rows = net.loc[net["table_name"] == "projects", "before"]
-        if len(project_rows):
-            details.update(project_rows.iloc[0] or {})
+        details.update(json.loads(first) if first else {})
         settings = ProjectSettings.from_dict(json.loads(details["settings"] or "{}"))
         raw_then = {**{t: rewound[t] for t in TABLES}, "attributes": rewound["stakeholder_attributes"]}
         return _project_from_raw(raw_then, settings, name=str(details["name"]))
@@ -654,6 +650,9 @@ class Store:
             raise EditRejected([Problem("Project", None, "name", "the project name is blank. Give the project a name.")])
         if len(name) > 200:
             raise EditRejected([Problem("Project", None, "name", "the project name is longer than 200 characters.")])
+        if validate.refused_characters(name):
+            raise EditRejected([Problem("Project", None, "name", "the project name holds a control or invisible "
+                                        "character (for example a text-direction override). Type the name again.")])
         return name
 
     @staticmethod
@@ -1239,63 +1238,6 @@ def _why_not_revertable(action: sa.Row) -> str:
     return f"entries of this kind ({action.kind}) cannot be taken back: {reason}." if reason else ""
 
 
-def _read_changes(conn: Connection, project_id: str, condition: Any) -> pd.DataFrame:
-    c = _changes_table()
-    query = (sa.select(c.c.seq, c.c.action_id, c.c.table_name, c.c.op, c.c.old, c.c.new)
-             .where(c.c.project_id == project_id, condition).order_by(c.c.seq))
-    return history.parse_changes(pd.read_sql(query, conn))
-
-
-def _current_rows(conn: Connection, project_id: str, table: str) -> dict[str, dict[str, Any]]:
-    """Rows of one table now, as dicts keyed the way ``coprod_map.history`` keys them."""
-    if table == "projects":
-        row = conn.execute(sa.select(*(schema.METADATA.tables["projects"].c[c] for c in schema.PROJECT_LOGGED))
-                           .where(schema.METADATA.tables["projects"].c.id == project_id)).mappings().first()
-        return {"": dict(row)} if row else {}
-    t = schema.METADATA.tables[table]
-    rows = [{k: v for k, v in r.items() if k != "project_id"}
-            for r in conn.execute(sa.select(t).where(t.c.project_id == project_id)).mappings()]
-    return {history._key(table, r): r for r in rows}
-
-
-def _same(a: dict | None, b: dict | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    for name in (set(a) | set(b)) - history.BOOKKEEPING:
-        x, y = a.get(name), b.get(name)
-        if isinstance(x, (int, float)) and isinstance(y, (int, float)):
-            if float(x) != float(y):
-                return False
-        elif x != y:
-            return False
-    return True
-
-
-def _blocking(conn: Connection, project_id: str, net: pd.DataFrame) -> list[str]:
-    """Why rows cannot go back: each row must still be exactly as the action left it."""
-    blocks = []
-    for table, group in net.groupby("table_name", sort=False):
-        now = _current_rows(conn, project_id, table)
-        for key, after, last in zip(group["key"], group["after"], group["last_seq"], strict=True):
-            if _same(now.get(key), after):
-                continue
-            blocks.append(_who_changed(conn, project_id, table, key, int(last)))
-    return blocks
-
-
-def _who_changed(conn: Connection, project_id: str, table: str, key: str, since: int) -> str:
-    c, a = _changes_table(), schema.METADATA.tables["actions"]
-    later = _read_changes(conn, project_id, sa.and_(c.c.seq > since, c.c.table_name == table))
-    later = later.loc[later["key"] == key]
-    what = history.describe_row(table, key)
-    if not len(later):
-        return f"{what} is no longer as this entry left it."
-    action = conn.execute(sa.select(a).where(a.c.id == int(later["action_id"].iloc[-1]))).first()
-    if action is None:
-        return f"{what} was changed again by a change still being saved."
-    return f"{what} was changed again on {action.at[:10]} by {action.actor} ({action.kind}: {action.summary})."
-
-
 def _typed_row(table: str, row: dict[str, Any], *, project_id: str) -> dict[str, Any]:
     """A history/snapshot row ready to insert: only the table's columns, booleans as bool."""
     t = schema.METADATA.tables[table]
@@ -1306,57 +1248,6 @@ def _typed_row(table: str, row: dict[str, Any], *, project_id: str) -> dict[str,
         value = row[column.name]
         out[column.name] = bool(value) if isinstance(column.type, sa.Boolean) and value is not None else value
     return out
-
-
-def _apply_steps(conn: Connection, project_id: str, steps: list[tuple[str, str, dict | None, dict | None]]) -> None:
-    """Run the restore steps in order, each run of one (op, table) as one executemany."""
-    p = schema.METADATA.tables["projects"]
-    runs: list[tuple[str, str, list]] = []
-    for op, table, target, current in steps:
-        if runs and runs[-1][:2] == (op, table):
-            runs[-1][2].append((target, current))
-        else:
-            runs.append((op, table, [(target, current)]))
-    for op, table, items in runs:
-        if table == "projects":
-            for target, _ in items:
-                conn.execute(p.update().where(p.c.id == project_id)
-                             .values(**{c: target[c] for c in schema.PROJECT_LOGGED if c in target}))
-            continue
-        t = schema.METADATA.tables[table]
-        keys = history.KEY_COLUMNS[table]
-        where = sa.and_(t.c.project_id == sa.bindparam("k_project_id"), *(t.c[k] == sa.bindparam(f"k_{k}") for k in keys))
-        if op == "insert":
-            rows = [_typed_row(table, target, project_id=project_id) for target, _ in items]
-            if "version" in t.c:
-                for row in rows:
-                    row["version"] = int(row.get("version") or 1) + 1
-            conn.execute(t.insert(), rows)
-        elif op == "delete":
-            conn.execute(t.delete().where(where), [{"k_project_id": project_id, **{f"k_{k}": cur[k] for k in keys}}
-                                                   for _, cur in items])
-        else:
-            rows = []
-            for target, _ in items:
-                typed = _typed_row(table, target, project_id=project_id)
-                rows.append({**{k: v for k, v in typed.items() if k not in keys and k not in history.BOOKKEEPING
-                                and k != "project_id"},
-                             "k_project_id": project_id, **{f"k_{k}": target[k] for k in keys}})
-            columns = [k for k in rows[0] if not k.startswith("k_")]
-            values: dict[str, Any] = {k: sa.bindparam(k) for k in columns}
-            if "version" in t.c:
-                values["version"] = t.c.version + 1
-            conn.execute(t.update().where(where).values(values), rows)
-
-
-def _unplanned(conn: Connection, project_id: str, net: pd.DataFrame) -> list[str]:
-    """Rows the restore changed beyond the plan (a foreign-key cascade): each depends on what goes back."""
-    c = _changes_table()
-    done = _read_changes(conn, project_id, c.c.action_id.is_(None))
-    planned = set(zip(net["table_name"], net["key"], strict=True))
-    extra = done.loc[[(t, k) not in planned for t, k in zip(done["table_name"], done["key"], strict=True)]]
-    return [f"{history.describe_row(t, k)}, added or changed since, depends on it."
-            for t, k in dict.fromkeys(zip(extra["table_name"], extra["key"], strict=True))]
 
 
 def _plain_rows(conn: Connection, table: str, project_id: str) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ import pandas as pd
 from coprod_map import model
 from coprod_map.errors import Problem
 
-__all__ = ["MAX_CELL_CHARS", "check_cells", "check_project", "plain_code_list"]
+__all__ = ["MAX_CELL_CHARS", "check_cells", "check_project", "plain_code_list", "refused_characters"]
 
 MAX_CELL_CHARS = 10_000
 
@@ -38,6 +38,15 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 INVISIBLE_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
 _REFUSED_RE = re.compile(f"{CONTROL_RE.pattern}|{INVISIBLE_RE.pattern}")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def refused_characters(text: str) -> bool:
+    """True when ``text`` holds a control or invisible character we never store (NUL, bidi overrides ...).
+
+    >>> refused_characters("Riverside"), refused_characters("abc\u202edef")
+    (False, True)
+    """
+    return bool(_REFUSED_RE.search(text))
 
 TABLE_WORDS = {
     "stakeholders": ("Stakeholders table", "stakeholder"),

@@ -40,7 +40,7 @@ right.button(
 
 if current:
     info = db.project_info(current)
-    st.header("At a glance")
+    st.header("At a glance", anchor=False)
     st.text(info.name)
     if info.description:
         st.caption(safe_text(info.description))

@@ -24,7 +24,7 @@ if message:
 
 cc = st.column_config
 with st.form(f"settings_{info.id}_{info.revision}"):
-    st.header("Who you record: attributes and their categories")
+    st.header("Who you record: attributes and their categories", anchor=False)
     st.caption(SETTINGS_HELP["attributes"])
     attributes = st.data_editor(
         attributes_frame(settings),
@@ -48,7 +48,7 @@ with st.form(f"settings_{info.id}_{info.revision}"):
     activity_kinds = right.text_area(
         "Kinds of activity", "\n".join(settings.activity_kinds), height=180, help=SETTINGS_HELP["activity_kinds"],
     )
-    st.header("Review cycles")
+    st.header("Review cycles", anchor=False)
     st.caption(SETTINGS_HELP["cycles"])
     cycles = st.data_editor(
         cycles_frame(settings),

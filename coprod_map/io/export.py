@@ -9,6 +9,9 @@ What each format carries:
   project's attribute columns. Lists are written ``a|b``; blank numbers are empty cells.
   CSVs are UTF-8 with a byte-order mark so Excel reads accents right.
 - ``json``: the whole project exactly (types included); ``read_project_json`` reads it back.
+- The co-production record, when ``export_project`` is given one, goes into those three as well
+  (``record/<table>.csv``, sheets ``record_<table>``, a ``"record"`` object; see ``coprod_map.io.record_io``);
+  ``private=False`` leaves people's stated needs out.
 - ``kumu``, ``gephi``, ``graphml``, ``gexf``: stakeholders and relationships only (with their
   attributes). Activities, participation and the reference population are **not** carried by
   these network formats.

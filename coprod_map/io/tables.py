@@ -18,6 +18,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from coprod_map.errors import ImportRejected, Problem
@@ -89,33 +90,47 @@ def column_letter(index: int) -> str:
 def sheet_from_records(file: str, rows: list[list[str]], row_numbers: list[int], *, name: str | None = None,
                        hidden: bool = False) -> Sheet:
     """Build a Sheet from raw records (first record = header), checking headers and cells."""
-    problems: list[Problem] = []
-    notices: list[str] = []
     if not rows:
         raise ImportRejected([Problem(file, None, None, "The file is empty. Nothing was imported.")])
-    header = [str(h).replace("\ufeff", "").strip() for h in rows[0]]
     body = rows[1:]
-    body_rows = row_numbers[1:]
-    width = max([len(header), *(len(r) for r in body)]) if body else len(header)
-    padded = [list(r) + [""] * (width - len(r)) for r in body]
-    header = header + [""] * (width - len(header))
+    width = max([len(rows[0]), *(len(r) for r in body)]) if body else len(rows[0])
+    cells = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in body], columns=range(width), dtype=object) \
+        if body else pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
+    return sheet_from_grid(file, list(rows[0]), cells, list(row_numbers[1:]), name=name, hidden=hidden)
+
+
+def sheet_from_grid(file: str, header_cells: list[str], cells: pd.DataFrame, body_rows, *, name: str | None = None,
+                    hidden: bool = False) -> Sheet:
+    """Build a Sheet from the header record and a frame of the other records' ``str`` cells (columns
+    0, 1, ... at least as many as the header's; short rows padded with ``""``) and their sheet rows."""
+    problems: list[Problem] = []
+    notices: list[str] = []
+    declared = len(header_cells)
+    width = max(declared, cells.shape[1])
+    header = [str(h).replace("\ufeff", "").strip() for h in header_cells] + [""] * (width - declared)
+    cells = cells.set_axis(range(cells.shape[1]), axis=1).reset_index(drop=True)
+    for i in range(cells.shape[1], width):
+        cells[i] = ""
+    body_rows = np.asarray(body_rows, dtype=np.int64)
+    filled = {i: (cells[i].str.strip() != "").to_numpy(dtype=bool) for i in range(width)} if len(cells) else {}
 
     # Columns with no header: ignored when empty (a trailing comma), a problem otherwise.
-    declared = len(rows[0])
     keep: list[int] = []
     for i, title in enumerate(header[:declared]):
         if title:
             keep.append(i)
-        elif any(r[i].strip() for r in padded):
+        elif len(cells) and filled[i].any():
             problems.append(Problem(file, 1, column_letter(i), f"column {column_letter(i)} has no header. "
                                     "Give it a name in row 1 or delete the column."))
         else:
             notices.append(f"{file}: column {column_letter(i)} has no header and no values; it was ignored")
-    for r, number in zip(padded, body_rows, strict=True):
-        filled = [j for j in range(declared, width) if r[j].strip()]
-        if filled:
-            problems.append(Problem(file, number, None,
-                                    f"this row has {filled[-1] + 1} values but the header has {declared} columns. "
+    if width > declared and len(cells):
+        last = np.full(len(cells), -1, dtype=np.int64)
+        for j in range(declared, width):
+            last[filled[j]] = j
+        for at in np.flatnonzero(last >= 0):
+            problems.append(Problem(file, int(body_rows[at]), None,
+                                    f"this row has {int(last[at]) + 1} values but the header has {declared} columns. "
                                     "Remove the extra values or add a header for them."))
     # Duplicate headers after trimming and case-folding.
     seen: dict[str, int] = {}
@@ -130,18 +145,27 @@ def sheet_from_records(file: str, rows: list[list[str]], row_numbers: list[int],
             seen[key] = i
     keep = [i for i in keep if seen.get(header[i].casefold()) == i]
     headers = [header[i] for i in keep]
-    data = {header[i]: [r[i] for r in padded] for i in keep}
-    frame = pd.DataFrame(data, columns=headers, dtype=object) if padded else pd.DataFrame(
-        {h: pd.Series([], dtype=object) for h in headers})
-    frame = frame.map(_clean_cell) if len(frame) else frame
+    frame = pd.DataFrame({header[i]: _clean_column(cells[i]) for i in keep}, columns=headers)
+    if not len(cells):
+        frame = pd.DataFrame({h: pd.Series([], dtype=object) for h in headers})
     frame["_file"] = file
     frame["_row"] = pd.Series(body_rows, dtype="int64")
     sheet = Sheet(file=file, name=name or file, headers=headers, frame=frame, problems=problems, notices=notices,
                   hidden=hidden)
     if not len(frame) and not problems:
         raise ImportRejected([Problem(file, None, None, "Headers found but no rows; nothing was imported.")])
-    sheet.problems += _cell_problems(sheet)
+    sheet.problems += _cell_problems(sheet)  # on pandas' str columns (fast string checks), then object as before
+    sheet.frame = frame.astype({h: object for h in headers})
     return sheet
+
+
+def _clean_column(values: pd.Series) -> pd.Series:
+    quoted = values.str.startswith("'").fillna(False).to_numpy(dtype=bool)
+    if not quoted.any():
+        return values
+    values = values.copy()
+    values[quoted] = values[quoted].map(_restore)
+    return values
 
 
 def _clean_cell(value: str) -> str:
@@ -180,10 +204,15 @@ def read_csv(file: str, data: bytes) -> Sheet:
         raise ImportRejected([Problem(file, None, None, _binary_message(kind))])
     decoded = textio.decode(data, file=file)
     delimiter = textio.choose_delimiter(decoded.text)
-    rows, starts = textio.records(decoded.text, delimiter, file=file)
-    if not rows:
-        raise ImportRejected([Problem(file, None, None, "The file is empty. Nothing was imported.")])
-    sheet = sheet_from_records(file, rows, starts)
+    fast = textio.grid(decoded.text, delimiter, file=file)  # None: only the csv module reads it exactly
+    if fast is not None and len(fast[0]):
+        cells, starts = fast
+        sheet = sheet_from_grid(file, cells.iloc[0].tolist(), cells.iloc[1:], starts[1:])
+    else:
+        rows, starts = textio.records(decoded.text, delimiter, file=file)
+        if not rows:
+            raise ImportRejected([Problem(file, None, None, "The file is empty. Nothing was imported.")])
+        sheet = sheet_from_records(file, rows, starts)
     sheet.delimiter, sheet.encoding = delimiter, decoded.encoding
     if decoded.notice:
         sheet.notices.insert(0, decoded.notice)

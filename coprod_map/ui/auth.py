@@ -29,8 +29,8 @@ from coprod_map import access_store
 from coprod_map.access import PRIVATE, ROLES, Access, page_permission
 from coprod_map.store import LOCAL_USER
 
-__all__ = ["LOCAL_NOTICE", "admins", "auth_configured", "current_access", "guard", "may_create_projects",
-           "may_see_private", "signed_in_subject", "visible_projects"]
+__all__ = ["LOCAL_NOTICE", "actor", "admins", "allowed", "auth_configured", "current_access", "guard",
+           "make_owner", "may_create_projects", "may_see_private", "signed_in_subject", "visible_projects"]
 
 LOCAL_NOTICE = "Running for one person on this computer (no sign-in set up)."
 ADMINS_ENV = "COPROD_MAP_ADMINS"
@@ -118,6 +118,30 @@ def current_access(project_id: str | None = None) -> Access:
     member = access_store.membership(_store(), project_id, subject) if project_id else None
     return Access(user=subject, role=member.role if member else None,
                   may_see_private=bool(member and member.may_see_private), admin=subject in admins())
+
+
+def allowed(action: str, project_id: str | None = None) -> bool:
+    """For widget callbacks, which run BEFORE the page (and its guard): may this session do ``action`` now?
+
+    ``if not allowed("edit"): return`` at the top of a callback stops a stale button or editor (a role taken
+    away, a signed-out cookie, a project id set by hand) from writing anything.
+    """
+    if auth_configured() and signed_in_subject() is None:
+        return False
+    return current_access(project_id).can(action)
+
+
+def actor() -> str | None:
+    """Who to record in the audit trail for a change made now (``None`` locally: the store's "local user")."""
+    return signed_in_subject() if auth_configured() else None
+
+
+def make_owner(project_id: str) -> None:
+    """After this session created a project (new, copied or restored): with sign-in, make its creator the owner
+    (who may see private fields), so they can open it and add others. Locally: nothing to do."""
+    subject = signed_in_subject() if auth_configured() else None
+    if subject:
+        access_store.set_member(_store(), project_id, subject, role="owner", may_see_private=True, actor=subject)
 
 
 def may_see_private() -> bool:

@@ -181,3 +181,38 @@ def test_the_guard_is_wired_into_every_page_file():
     for name in PAGES:
         source = Path(ROOT / "pages" / f"{name}.py").read_text()
         assert "require_project()" in source or "guard(" in source, name
+
+
+def test_callbacks_check_again_and_a_creator_becomes_owner(team):
+    """``allowed`` (for callbacks, which run before the page's guard) and ``make_owner`` (after creating)."""
+    store, first, _ = team
+
+    def script():
+        import streamlit as st
+
+        from coprod_map.ui.auth import allowed, make_owner
+
+        st.text(f"edit={allowed('edit')} manage={allowed('manage')}")
+        if st.session_state.get("made"):
+            make_owner(st.session_state["made"])
+
+    def run_as(user: dict, **state) -> list[str]:
+        at = AppTest.from_function(script)
+        at.secrets["auth"] = AUTH
+        at.user = user
+        at.session_state["project_id"] = first
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        assert not at.exception
+        return [t.value for t in at.text]
+
+    assert run_as({"is_logged_in": False}) == ["edit=False manage=False"]
+    assert run_as(signed_in("view@example.org")) == ["edit=False manage=False"]
+    assert run_as(signed_in("fac@example.org")) == ["edit=True manage=False"]
+    assert run_as(signed_in("owner@example.org")) == ["edit=True manage=True"]
+    assert run_as(signed_in("bea@example.org")) == ["edit=False manage=False"]  # not a member of project 1
+    made = store.create_project("Made by Bea")
+    run_as(signed_in("Bea@Example.org"), made=made)
+    member = access_store.membership(store, made, "bea@example.org")
+    assert member.role == "owner" and member.may_see_private

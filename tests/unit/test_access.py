@@ -156,3 +156,56 @@ def test_a_failed_upgrade_leaves_version_5(sqlite_url, monkeypatch):
         assert "memberships" not in sa.inspect(conn).get_table_names()  # all or nothing
     engine.dispose()
     assert Store(sqlite_url).schema_version() == 6  # the next start runs it again
+
+
+KILLED_MIGRATION = """
+import sys, time
+from coprod_map import schema
+from coprod_map.store import Store
+
+original = schema.MIGRATIONS[5]
+
+def slow(conn):
+    original(conn)  # the memberships table now exists inside the open transaction
+    print("migrating", flush=True)
+    time.sleep(60)
+
+schema.MIGRATIONS[5] = slow
+Store(sys.argv[1])
+"""
+
+
+def test_a_process_killed_during_the_upgrade_leaves_version_5_and_the_next_start_upgrades(sqlite_url, tmp_path):
+    """F2 with a real SIGKILL: the upgrade is one transaction, so a kill half-way leaves version 5 intact."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        schema.create_schema(conn, version=5)
+        conn.execute(sa.text("INSERT INTO projects (id, name, description, revision, created_at, updated_at, settings,"
+                             " retention_until) VALUES ('p1', 'Old', '', 3, '2026-01-01', '2026-01-01', '{}', '')"))
+    engine.dispose()
+    script = tmp_path / "migrate.py"
+    script.write_text(KILLED_MIGRATION)
+    proc = subprocess.Popen([sys.executable, str(script), sqlite_url], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2],
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    try:
+        assert proc.stdout.readline().strip() == "migrating"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # only the process this test started
+        proc.wait(10)
+    engine = sa.create_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert schema.read_version(conn) == 5
+        assert "memberships" not in sa.inspect(conn).get_table_names()
+        assert conn.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+    engine.dispose()
+    store = Store(sqlite_url)
+    try:
+        assert store.schema_version() == 6 and store.project_info("p1").name == "Old"
+    finally:
+        store.close()

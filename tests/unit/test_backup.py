@@ -238,3 +238,26 @@ def test_a_sqlite_backup_restores_into_postgresql(sample_project, tmp_path, pg_u
         assert target.load(done[0].new_id).stakeholders["id"].tolist() == store.load(pid).stakeholders["id"].tolist()
     finally:
         target.close()
+
+
+def test_the_command_line_backs_up_and_restores(sample_project, tmp_path, capsys):
+    from coprod_map.cli import main
+
+    store, pid = sample_project
+    url = str(store.engine.url)
+    out = tmp_path / "cli-backup.db"
+    assert main(["backup", "--db", url, "--out", str(out)]) == 0
+    assert inspect_backup(out).projects["id"].tolist() == [pid]
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert main(["restore", "--db", other, str(out)]) == 0
+    assert "Restored" in capsys.readouterr().out
+    target = Store(other)
+    try:
+        assert target.list_projects()["name"].tolist() == [store.project_info(pid).name]
+        assert target.history(target.list_projects()["id"][0])["actor"].tolist() == ["command line"]
+    finally:
+        target.close()
+    bad = tmp_path / "bad.db"
+    bad.write_text("not a database")
+    assert main(["restore", "--db", other, str(bad)]) == 1
+    assert "not an SQLite database file" in capsys.readouterr().err
