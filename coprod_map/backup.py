@@ -9,7 +9,10 @@ Restoring: the file is checked *before anything is touched*: it must be an SQLit
 ``integrity_check``, hold coprod_map's tables and a schema version this coprod_map understands. Its
 projects are then read from a private copy (upgraded there if it is older), checked like an import,
 and added to the open database **as new projects** in one transaction: an existing project is never
-overwritten, and a name already in use gets "(restored DATE)" added.
+overwritten, and a name already in use gets "(restored DATE)" added. What comes back: the map, the
+co-production record, settings and the retention date. What does not: the old history (the restore starts
+a new one), named snapshots, participant links and submissions, and memberships (the person restoring
+becomes the owner when sign-in is set up).
 
 PostgreSQL: use the server's own tools (``pg_dump``/``pg_restore``); see ``POSTGRES_ADVICE``.
 """

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -417,6 +418,7 @@ class Store:
         """
         if table not in TABLES:
             raise EditRejected([Problem("edit", None, None, f"'{table}' is not a table. Expected one of: {', '.join(TABLES)}.")])
+        given = [] if upserts is None else list(upserts.columns)  # the rest keep their saved values (below)
         upserts = _clean_upserts(table, upserts)
         delete_keys = _delete_keys(table, deletes or [])
         with self._write() as conn:
@@ -430,7 +432,7 @@ class Store:
             if delete_keys:  # what depends on a deleted row goes by ON DELETE CASCADE
                 frame = frame.loc[~_key_series(table, frame).isin(delete_keys)].reset_index(drop=True)
             if len(upserts):
-                frame = _merge_rows(table, frame, upserts)
+                frame = _merge_rows(table, frame, _with_saved(table, upserts, frame, given=given))
             # What an edit can break: its own table, and ids it points at. The rest was checked when saved.
             scope = {table: frame, **{parent: _read_ids(conn, project_id, parent) for parent in _PARENTS.get(table, ())}}
             merged = Project(**scope, settings=settings, name=row.name)
@@ -1122,6 +1124,24 @@ def _clean_upserts(table: str, upserts: pd.DataFrame | None) -> pd.DataFrame:
     return normalise_frame(table, upserts)
 
 
+def _with_saved(table: str, upserts: pd.DataFrame, saved: pd.DataFrame, *, given: list[str]) -> pd.DataFrame:
+    """Core columns the edit did not send take their saved values on rows that exist (new rows keep blanks):
+    ``_clean_upserts`` had to add them blank to give the frame its canonical shape."""
+    absent = [c for c in TABLES[table] if c not in given]
+    if not absent or not len(saved) or not len(upserts):
+        return upserts
+    keys = _key_series(table, upserts)
+    known = keys.isin(_key_series(table, saved)).to_numpy()
+    if not known.any():
+        return upserts
+    aligned = saved[absent].set_index(_key_series(table, saved).to_numpy()).reindex(keys.to_numpy())
+    out = upserts.copy()
+    for name in absent:
+        column = aligned[name].set_axis(out.index)
+        out[name] = column.where(known, out[name]).astype(out[name].dtype)
+    return out
+
+
 def _delete_keys(table: str, deletes: list) -> set[str]:
     keys = schema.KEYS[table]
     out = set()
@@ -1166,8 +1186,13 @@ def _finish_action(conn: Connection, project_id: str, revision: int) -> None:
     # only updates need their values (for the field names); added/removed rows are counted, not parsed
     updates = history.parse_changes(pd.read_sql(
         sa.select(c.c.seq, c.c.table_name, c.c.op, c.c.old, c.c.new).where(*waiting, c.c.op == "update"), conn))
-    others = pd.read_sql(sa.select(c.c.seq, c.c.table_name, c.c.op).where(*waiting, c.c.op != "update"), conn)
-    others = others.assign(old=None, new=None, key=others["seq"].astype(str), erased=False)
+    counted = conn.execute(sa.select(c.c.table_name, c.c.op, sa.func.count()).where(*waiting, c.c.op != "update")
+                           .group_by(c.c.table_name, c.c.op)).all()  # one row per (table, op): quick at 100,000
+    sizes = [int(r[2]) for r in counted]
+    others = pd.DataFrame({"table_name": np.repeat(np.array([r[0] for r in counted], dtype=object), sizes),
+                           "op": np.repeat(np.array([r[1] for r in counted], dtype=object), sizes)})
+    others = others.assign(seq=-1, old=None, new=None, key=np.arange(len(others)).astype(str).astype(object),
+                           erased=False)
     pending = pd.concat([updates, others], ignore_index=True) if len(others) else updates
     if not len(pending) and not intent.get("summary"):
         return  # a save that changed nothing (same settings saved again) is not worth an entry

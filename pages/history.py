@@ -10,6 +10,11 @@ from coprod_map.privacy import retention_reminder
 from coprod_map.ui import history_cache as hc
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import require_project, store
+from coprod_map.ui.widgets import chart_with_table
+from coprod_map.viz.charts import gap_chart
+from coprod_map.viz.summaries import gap_summary, readable_table
+
+NETWORK_HEIGHT = 500
 
 info = require_project()
 pid, revision = info.id, info.revision
@@ -60,20 +65,47 @@ mode = st.radio("View the map as it was on", choices, horizontal=True, key="hist
 when = (st.date_input("Date", value=date.today(), key="history_view_date").isoformat() if mode == "A date"
         else cycles[mode.removeprefix("End of ")])
 then = hc.state_at(pid, revision, when)
+figures = hc.figures_at(pid, revision, when)
 st.caption(f"Read-only: the map at the end of {when}.")
-counts = then.counts()
+counts = figures["counts"]
 cols = st.columns(4)
 for col, (label, table) in zip(cols, [("Stakeholders", "stakeholders"), ("Ties", "relationships"),
                                       ("Activities", "activities"), ("Participation records", "participation")],
                                strict=True):
     col.metric(label, counts[table])
-st.dataframe(then.stakeholders.drop(columns=["notes"]), hide_index=True, width="stretch")
-st.dataframe(then.relationships.drop(columns=["notes"]), hide_index=True, width="stretch")
+map_tab, figures_tab, network_tab = st.tabs(["Map", "Who was involved", "Network"])
+with map_tab:
+    st.dataframe(then.stakeholders.drop(columns=["notes"]), hide_index=True, width="stretch")
+    st.dataframe(then.relationships.drop(columns=["notes"]), hide_index=True, width="stretch")
+with figures_tab:
+    gaps = figures["gaps"]
+    if gaps.empty:
+        st.info("There were no attributes to compare on that date.")
+    else:
+        against = "the reference population" if figures["gap_mode"] == "population" else "those the map marked as affected"
+        chart_with_table(gap_chart(gaps), readable_table(gaps), key="history_gap_chart",
+                         summary=f"Involved share minus the share among {against}, as it was on {when}. "
+                                 + gap_summary(gaps, min_cell=int(then.settings.min_cell)))
+with network_tab:
+    st.dataframe(figures["network"], hide_index=True, width="stretch")
+    if len(then.stakeholders):
+        st.iframe(hc.network_at(pid, revision, when, NETWORK_HEIGHT), height=NETWORK_HEIGHT + 40)
+        st.caption("The network as it was: hover for details, scroll to zoom.")
+    with st.expander("Measures for each stakeholder as they were"):
+        st.dataframe(figures["metrics"], hide_index=True, width="stretch")
 
 with st.expander("Compare two dates"):
     first = st.date_input("Earlier date", value=date.today(), key="history_compare_from").isoformat()
     second = st.date_input("Later date", value=date.today(), key="history_compare_to").isoformat()
     diff = compare_projects(hc.state_at(pid, revision, first), hc.state_at(pid, revision, second))
+    left, right = st.columns(2)
+    for column, day in ((left, first), (right, second)):
+        shown = hc.figures_at(pid, revision, day)
+        column.text(f"At the end of {day}")
+        column.dataframe(pd.DataFrame({"table": list(shown["counts"]), "rows": list(shown["counts"].values())}),
+                         hide_index=True, width="stretch")
+        column.dataframe(readable_table(shown["gaps"]) if len(shown["gaps"]) else shown["gaps"],
+                         hide_index=True, width="stretch")
     st.dataframe(pd.DataFrame({"what": list(diff), "how many": [len(f) for f in diff.values()]}), hide_index=True)
     for label, frame in diff.items():
         if len(frame):

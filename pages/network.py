@@ -3,9 +3,19 @@
 import streamlit as st
 
 from coprod_map.analysis import network as nw
-from coprod_map.model import INVOLVEMENT_LEVELS, KINDS, attribute_columns, split_list
+from coprod_map.model import KINDS, attribute_columns
 from coprod_map.ui.cache import load_project
-from coprod_map.ui.network_cache import changes_for, introducers_for, metrics_for, mixing_for, view_for
+from coprod_map.ui.network_cache import (
+    basic_metrics_for,
+    categories_for,
+    changes_for,
+    introducers_for,
+    metrics_for,
+    mixing_for,
+    page_facts_for,
+    power_for,
+    view_for,
+)
 from coprod_map.ui.state import require_project
 from coprod_map.ui.widgets import chart_with_table, safe_text
 from coprod_map.viz import network_charts as charts
@@ -13,6 +23,8 @@ from coprod_map.viz.network_html import SIZE_MEASURES, data_url
 
 HEIGHT = 650
 FOCUS_KEY = "net_focus"
+FOCUS_LIST_LIMIT = 2000  # above this, find the stakeholder to focus on by typing part of the name
+BROKERAGE_KEY = "net_brokerage"
 
 info = require_project()
 project = load_project(info.id, info.revision)
@@ -26,7 +38,8 @@ if people.empty:
 
 attributes = attribute_columns(people)
 category_choices = ["involvement", "kind", "experience", "roles", *attributes]
-names = dict(zip(people["id"].astype(str), people["name"].astype(str), strict=True))
+facts = page_facts_for(info.id, info.revision)
+names = facts.names
 
 
 def _words(column: str) -> str:
@@ -53,20 +66,26 @@ with tab_map:
         one, two = st.columns(2)
         kinds = one.multiselect("Kinds", list(KINDS), format_func=KINDS.get, key="net_kinds",
                                 help="Show only these kinds of stakeholder (none chosen: all).")
-        all_roles = sorted({r for roles in people["roles"] for r in split_list(roles)})
-        roles = two.multiselect("Roles", all_roles, key="net_roles", help="Show only stakeholders with any of these roles.")
+        roles = two.multiselect("Roles", facts.roles, key="net_roles", help="Show only stakeholders with any of these roles.")
         attribute = one.selectbox("Attribute", ["", *attributes], format_func=lambda a: _words(a) if a else "(any)",
                                   key="net_attribute", help="Show only stakeholders with chosen values of an attribute.")
         values = ()
         if attribute:
-            found = nw.category_labels(people, attribute)["category"].cat.categories.tolist()
-            values = two.multiselect("Values", found, key="net_values", help="Values of the attribute to keep.")
-        types = one.multiselect("Relationship types", sorted(set(project.relationships["type"].astype(str))),
+            values = two.multiselect("Values", categories_for(info.id, info.revision, attribute), key="net_values", help="Values of the attribute to keep.")
+        types = one.multiselect("Relationship types", facts.types,
                                 key="net_types", help="Show only ties of these types.")
         cycles = [c.get("name", "") for c in project.settings.cycles if c.get("name")]
         cycle = two.selectbox("Review cycle", ["", *cycles], format_func=lambda c: c or "(all)", key="net_cycle",
                               help="Show only stakeholders who took part in an activity in this cycle.")
-        focus = one.selectbox("Focus on a stakeholder", ["", *names], format_func=lambda i: names.get(i, "(nobody)"),
+        if len(names) > FOCUS_LIST_LIMIT:  # a list of 100,000 names is slow to send and to scroll
+            query = one.text_input("Find a stakeholder to focus on", key="net_focus_query",
+                                   help="Type part of a name; the closest matches are listed below.")
+            current = st.session_state.get(FOCUS_KEY) or ""
+            choices = [""] + ([current] if current in names else []) + \
+                [i for i in nw.name_matches(names, query, limit=50) if i != current]
+        else:
+            choices = ["", *names]
+        focus = one.selectbox("Focus on a stakeholder", choices, format_func=lambda i: names.get(i, "(nobody)"),
                               key=FOCUS_KEY, help="Show only this stakeholder and the people near them.")
         steps = two.slider("Steps from them", 1, 3, 1, key="net_steps", disabled=not focus,
                            help="1 shows direct ties only; 2 adds the people they know, and so on.")
@@ -87,9 +106,16 @@ with tab_map:
     with st.expander("What the colours, shapes and lines mean"):
         st.dataframe(view.page.legend, hide_index=True, width="stretch")
 
-metrics = metrics_for(info.id, info.revision)
-
 with tab_measures:
+    slow = len(people) > nw.EXACT_BETWEENNESS_LIMIT
+    if slow and not st.session_state.get(BROKERAGE_KEY):
+        metrics = basic_metrics_for(info.id, info.revision)
+        st.caption("Brokerage takes a while to estimate on a map this size, so it is left blank until you ask.")
+        st.button("Estimate brokerage", key="net_brokerage_button",
+                  on_click=lambda: st.session_state.update({BROKERAGE_KEY: True}),
+                  help="Estimate each stakeholder's brokerage (betweenness) from a sample of the map.")
+    else:
+        metrics = metrics_for(info.id, info.revision)
     estimated = bool(metrics["betweenness_estimated"].any())
     st.caption(
         "One row per stakeholder; click a column heading to sort. Ties: how many others each one is tied to. "
@@ -119,15 +145,14 @@ with tab_measures:
     )
 
 with tab_power:
-    grid = nw.power_interest_table(people)
     selected = st.session_state.get("net_power_selected")
-    fig = charts.power_interest_chart(grid, selected=selected)
-    table = grid.drop(columns=["row"]).assign(
-        involvement=grid["involvement"].map(lambda v: INVOLVEMENT_LEVELS.get(v, v)),
-        kind=grid["kind"].map(lambda v: KINDS.get(v, v)))
-    event = chart_with_table(fig, table, summary=charts.power_interest_sentence(grid, total=len(people)),
-                             key="net_power", on_select="rerun", selection_mode=("points",))
-    rows = charts.selected_rows(event)
+    power = power_for(info.id, info.revision, selected)
+    grid, table = power.grid, power.table
+    event = chart_with_table(power.figure, table, summary=power.summary, key="net_power", on_select="rerun",
+                             selection_mode=("points",))
+    if not power.points:
+        st.caption(f"With {len(grid):,} stakeholders on the grid, each bubble counts the stakeholders in one cell.")
+    rows = charts.selected_rows(event) if power.points else []
     if rows:
         chosen = grid.iloc[rows[0]]
         st.session_state["net_power_selected"] = chosen["id"]
@@ -151,8 +176,7 @@ with tab_reach:
     one, two = st.columns(2)
     reach_by = one.selectbox("Groups by", reach_choices, format_func=_words, key="net_reach_by",
                              help="The fact that defines the under-represented groups.")
-    found = nw.category_labels(people, reach_by)["category"].cat.categories.tolist()
-    reach_groups = two.multiselect("Under-represented groups", found, key="net_reach_groups",
+    reach_groups = two.multiselect("Under-represented groups", categories_for(info.id, info.revision, reach_by), key="net_reach_groups",
                                    help="Choose the groups the work is missing (see the Who is involved page).")
     max_steps = st.slider("Up to how many steps", 1, 3, 3, key="net_reach_steps",
                           help="1: people who know them directly; 2: a friend of a friend; 3: one more step.")

@@ -33,6 +33,7 @@ from coprod_map.model import (
 __all__ = [
     "BLANK",
     "EXACT_BETWEENNESS_LIMIT",
+    "name_matches",
     "INVOLVED_LEVELS",
     "NOT_INVOLVED_LEVELS",
     "TieGraph",
@@ -224,7 +225,7 @@ def community_table(data: TieGraph | Project, *, seed: int = 0) -> pd.DataFrame:
         else:
             with _igraph_seed(seed):
                 membership = np.asarray(
-                    tg.graph.community_leiden(objective_function="modularity", n_iterations=2).membership
+                    tg.graph.community_leiden(objective_function="modularity", n_iterations=1).membership
                 )
     membership[tg.degree == 0] = -1
     return pd.DataFrame({"id": tg.ids.to_numpy(), "community": _rank_labels(membership)})
@@ -273,6 +274,7 @@ def broker_table(
     exact_limit: int = EXACT_BETWEENNESS_LIMIT,
     samples: int = BETWEENNESS_SAMPLES,
     seed: int = 0,
+    betweenness: bool = True,
 ) -> pd.DataFrame:
     """Who connects otherwise separate parts of the map.
 
@@ -282,7 +284,11 @@ def broker_table(
     ``bridge_ties`` (how many of their ties are the only link between two parts).
     """
     tg = _graph(data)
-    out = betweenness_table(tg, exact_limit=exact_limit, samples=samples, seed=seed)
+    if betweenness:
+        out = betweenness_table(tg, exact_limit=exact_limit, samples=samples, seed=seed)
+    else:  # not worked out (seconds at 100,000 stakeholders): blank, and not flagged as an estimate
+        out = pd.DataFrame({"id": tg.ids.to_numpy(), "betweenness": pd.array(np.full(tg.n, np.nan), dtype="Float64"),
+                            "betweenness_estimated": np.zeros(tg.n, dtype=bool)})
     constraint = np.full(tg.n, np.nan)
     if tg.n <= CONSTRAINT_LIMIT and len(tg.src):
         constraint = np.asarray(tg.graph.constraint(), dtype=float)
@@ -296,15 +302,17 @@ def broker_table(
     return out
 
 
-def metrics_table(project: Project, *, seed: int = 0) -> pd.DataFrame:
+def metrics_table(project: Project, *, seed: int = 0, betweenness: bool = True, tg: TieGraph | None = None) -> pd.DataFrame:
     """Every measure, one row per stakeholder, in stakeholder order: what the CLI ``metrics`` writes.
 
     Columns: ``id``, ``name``, ``degree``, ``betweenness``, ``betweenness_estimated``, ``community``,
     ``constraint``, ``articulation_point``, ``bridge_ties``, ``isolated``, ``component``.
+    ``betweenness=False`` leaves brokerage blank (the slow measure on big maps: about 10 s at 100,000);
+    ``tg``: the project's working graph when the caller already has it.
     """
-    tg = tie_graph(project.stakeholders, project.relationships)
+    tg = tie_graph(project.stakeholders, project.relationships) if tg is None else tg
     degree = degree_table(tg)
-    brokers = broker_table(tg, seed=seed)
+    brokers = broker_table(tg, seed=seed, betweenness=betweenness)
     out = pd.DataFrame({
         "id": tg.ids.to_numpy(),
         "name": project.stakeholders["name"].astype(str).to_numpy(dtype=object),
@@ -745,3 +753,19 @@ def introducers_sentence(table: pd.DataFrame, targets: pd.DataFrame, *, max_step
         f"{table['id'].nunique():,} involved people are within {max_steps} steps of at least one of them; "
         "the table ranks them by how many they know directly, then within more steps."
     )
+
+
+def name_matches(names: dict[str, str], query: str, *, limit: int = 50) -> list[str]:
+    """Ids whose name holds ``query`` (any case): names starting with it first, then A to Z; none for a blank query.
+
+    >>> name_matches({"a": "Amira Khan", "b": "Sam Amis", "c": "Bo"}, "am")
+    ['a', 'b']
+    """
+    query = query.strip().casefold()
+    if not query:
+        return []
+    text = pd.Series(list(names.values()), index=list(names.keys()), dtype=object).astype(str)
+    folded = text.str.casefold()
+    found = folded[folded.str.contains(query, regex=False)]
+    order = pd.DataFrame({"later": ~found.str.startswith(query), "name": found}).sort_values(["later", "name"])
+    return order.index[:limit].tolist()

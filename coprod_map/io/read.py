@@ -176,7 +176,10 @@ def _collect(files: list[tuple[str, bytes]], column_map: dict[str, dict[str, str
         for sheet, fmt, table in found.sheets:
             out.problems += sheet.problems
             out.notices += sheet.notices
-            _sheet_parts(sheet, fmt, table, out)
+            try:
+                _sheet_parts(sheet, fmt, table, out)
+            except ImportRejected as rejected:  # a sheet refused whole (e.g. a date-of-birth column)
+                out.problems += rejected.problems
     return out
 
 

@@ -400,6 +400,21 @@ def header_key(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(header).strip().casefold())
 
 
+#: Headers that hold a date of birth. We keep age bands, never birth dates (data minimisation).
+BIRTH_DATE_KEYS = frozenset({"dob", "d.o.b.", "d_o_b", "date_of_birth", "birth_date", "birthdate", "birthday",
+                             "born", "date_born"})
+
+
+def _refuse_birth_dates(sheet: Sheet) -> None:
+    problems = [
+        Problem(sheet.file, 1, header, "coprod_map does not keep dates of birth. Replace this column with an "
+                "age band (for example 25-34) or remove it, then import again.")
+        for header in sheet.headers if header_key(header) in BIRTH_DATE_KEYS
+    ]
+    if problems:
+        raise ImportRejected(problems)
+
+
 @dataclass
 class Part:
     """One of our tables as read from one sheet: our column names, text cells, ``_file``/``_row``."""
@@ -419,6 +434,8 @@ def map_columns(sheet: Sheet, table: str, mapping: dict[str, str], *, extras: st
     from coprod_map.model import TABLES
 
     core = TABLES[table]
+    if extras == "attributes":
+        _refuse_birth_dates(sheet)
     renames: dict[str, str] = {}
     dropped: list[str] = []
     for header in sheet.headers:

@@ -15,8 +15,8 @@ from coprod_map.model import Project
 from coprod_map.ui.state import set_project, store
 from coprod_map.ui.widgets import safe_text
 
-__all__ = ["actions_table", "can_see_private", "erase", "purge", "restore", "revert", "say", "set_retention",
-           "show_message", "snapshot", "state_at", "undo"]
+__all__ = ["actions_table", "can_see_private", "erase", "figures_at", "network_at", "purge", "restore", "revert", "say",
+           "set_retention", "show_message", "snapshot", "state_at", "undo"]
 
 _MESSAGE = "_history_message"
 
@@ -48,6 +48,36 @@ def state_at(project_id: str, revision: int, when: str) -> Project:
     """The project as it was at the end of ``when`` (shared, read-only)."""
     del revision
     return store().state_at(project_id, when=when)
+
+
+@st.cache_data(max_entries=16, show_spinner="Working out the figures as they were...")
+def figures_at(project_id: str, revision: int, when: str) -> dict[str, object]:
+    """The headline representation figures and network measures of the map as it was at the end of ``when``:
+    ``counts``, ``gaps`` (suppressed gap table, every attribute), ``gap_mode``, ``metrics``, ``network``
+    (the headline network figures in words and numbers)."""
+    from coprod_map.analysis import network, representation
+
+    then = state_at(project_id, revision, when)
+    mode = "population" if representation.attribute_choices(then, mode="population") else "register"
+    names = representation.attribute_choices(then, mode=mode)
+    gaps = representation.gap_report(then, mode=mode) if names else pd.DataFrame(columns=representation.GAP_COLUMNS)
+    metrics = network.metrics_table(then)
+    summary = pd.DataFrame({"measure": ["Stakeholders", "Ties", "Stakeholders with no ties", "Separate parts of the map",
+                                        "Cut points (removing them splits the map)"],
+                            "value": [len(then.stakeholders), len(then.relationships), int(metrics["isolated"].sum()),
+                                      int(metrics["component"].nunique()) if len(metrics) else 0,
+                                      int(metrics["articulation_point"].sum())]})
+    return {"counts": then.counts(), "gaps": gaps, "gap_mode": mode, "metrics": metrics, "network": summary}
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing the network as it was...")
+def network_at(project_id: str, revision: int, when: str, height: int) -> str:
+    """The network as it was, as a safe offline page in a ``data:`` URL (see ``coprod_map.viz.network_html``)."""
+    from coprod_map.viz.network_html import data_url, network_view
+
+    then = state_at(project_id, revision, when)
+    metrics = figures_at(project_id, revision, when)["metrics"]
+    return data_url(network_view(then, metrics=metrics, height=height).page.html)
 
 
 def say(kind: str, text: str) -> None:

@@ -7,11 +7,16 @@ Cached values are shared between sessions: never mutate them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from coprod_map.analysis import network as nw
+from coprod_map.model import INVOLVEMENT_LEVELS, KINDS, split_list
 from coprod_map.ui.cache import load_project
+from coprod_map.viz import network_charts as charts
 from coprod_map.viz.network_html import NetworkView, network_view
 
 
@@ -21,9 +26,68 @@ def tie_graph_for(project_id: str, revision: int) -> nw.TieGraph:
     return nw.tie_graph(project.stakeholders, project.relationships)
 
 
-@st.cache_data(max_entries=16, show_spinner="Measuring the network...")
+@st.cache_resource(max_entries=16, show_spinner="Measuring brokerage across the network...")
 def metrics_for(project_id: str, revision: int) -> pd.DataFrame:
-    return nw.metrics_table(load_project(project_id, revision))
+    """Every measure including brokerage (betweenness: about 10 s at 100,000 stakeholders). Read-only."""
+    return nw.metrics_table(load_project(project_id, revision), tg=tie_graph_for(project_id, revision))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Measuring the network...")
+def basic_metrics_for(project_id: str, revision: int) -> pd.DataFrame:
+    """Every measure but brokerage (left blank): quick on any map. Read-only."""
+    return nw.metrics_table(load_project(project_id, revision), tg=tie_graph_for(project_id, revision),
+                            betweenness=False)
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What the Relationships page's widgets offer, worked out once per revision."""
+
+    names: dict[str, str]
+    roles: list[str]
+    types: list[str]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def page_facts_for(project_id: str, revision: int) -> PageFacts:
+    project = load_project(project_id, revision)
+    people = project.stakeholders
+    return PageFacts(
+        names=dict(zip(people["id"].astype(str), people["name"].astype(str), strict=True)),
+        roles=sorted({r for roles in people["roles"] for r in split_list(roles)}),
+        types=sorted(set(project.relationships["type"].astype(str))),
+    )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def categories_for(project_id: str, revision: int, by: str) -> list[str]:
+    return nw.category_labels(load_project(project_id, revision).stakeholders, by)["category"].cat.categories.tolist()
+
+
+@dataclass(frozen=True)
+class PowerView:
+    grid: pd.DataFrame  # power_interest_table
+    figure: go.Figure
+    table: pd.DataFrame  # what the chart's table shows: one row per stakeholder, or per cell on big maps
+    summary: str
+    points: bool  # one point per stakeholder (selectable), else counts per cell
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def power_for(project_id: str, revision: int, selected: str | None) -> PowerView:
+    """The power and interest grid, its chart and table. Shared and read-only: never mutate."""
+    people = load_project(project_id, revision).stakeholders
+    grid = nw.power_interest_table(people)
+    fig = charts.power_interest_chart(grid, selected=selected)
+    points = len(grid) <= charts.POINTS_LIMIT
+    if points:
+        table = grid.drop(columns=["row"]).assign(
+            involvement=grid["involvement"].map(lambda v: INVOLVEMENT_LEVELS.get(v, v)),
+            kind=grid["kind"].map(lambda v: KINDS.get(v, v)))
+    else:
+        cells = charts.power_interest_cells(grid)
+        table = cells.assign(involvement=cells["involvement"].map(lambda v: INVOLVEMENT_LEVELS.get(v, v or "")))
+    return PowerView(grid, fig, table, charts.power_interest_sentence(grid, total=len(people)), points)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -39,13 +103,28 @@ def overview_for(project_id: str, revision: int, by: str) -> dict[str, object]:
     return nw.network_overview(tie_graph_for(project_id, revision), project.stakeholders, by=by)
 
 
-@st.cache_resource(max_entries=16, show_spinner="Drawing the network...")
 def view_for(project_id: str, revision: int, options: tuple[tuple[str, object], ...]) -> NetworkView:
-    """``options`` are ``network_view``'s keyword options as sorted (name, value) pairs (hashable)."""
+    """``options`` are ``network_view``'s keyword options as sorted (name, value) pairs (hashable).
+
+    A map too big to draw person by person shows groups, where the size measure plays no part: that view
+    is found under the same key whatever the size measure, so changing it costs nothing there."""
+    kwargs = dict(options)
+    if kwargs.get("size_by") and not kwargs.get("drill"):
+        plain = _view_for(project_id, revision, tuple(sorted({**kwargs, "size_by": ""}.items())))
+        if plain.aggregated:
+            return plain
+    return _view_for(project_id, revision, options)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Drawing the network...")
+def _view_for(project_id: str, revision: int, options: tuple[tuple[str, object], ...]) -> NetworkView:
     project = load_project(project_id, revision)
     kwargs = dict(options)
-    needs_metrics = kwargs.get("size_by") in ("degree", "betweenness") or kwargs.get("group_by") == "community"
-    metrics = metrics_for(project_id, revision) if needs_metrics else None
+    metrics = None
+    if kwargs.get("size_by") == "betweenness":
+        metrics = metrics_for(project_id, revision)
+    elif kwargs.get("size_by") == "degree" or kwargs.get("group_by") == "community":
+        metrics = basic_metrics_for(project_id, revision)
     return network_view(project, metrics=metrics, **kwargs)
 
 

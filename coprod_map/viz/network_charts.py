@@ -16,7 +16,12 @@ from coprod_map.analysis.network import OVERHEARD, OVERLOOKED
 from coprod_map.model import AFFECTED_LEVELS, INVOLVEMENT_LEVELS, KINDS
 from coprod_map.viz.palette import INVOLVEMENT_COLOURS, NEUTRAL, OKABE_ITO
 
-__all__ = ["KIND_SYMBOLS", "mixing_heatmap", "power_interest_chart", "power_interest_sentence", "selected_rows"]
+__all__ = ["KIND_SYMBOLS", "POINTS_LIMIT", "mixing_heatmap", "power_interest_cells", "power_interest_chart",
+           "power_interest_sentence", "selected_rows"]
+
+#: Above this many stakeholders the power and interest grid shows counts per cell, not one point each
+#: (100,000 plotly points take seconds to build and are unreadable anyway).
+POINTS_LIMIT = 2000
 
 #: Marker symbols by kind (plotly names); anything else is a star.
 KIND_SYMBOLS: dict[str, str] = {
@@ -36,26 +41,25 @@ def _escape(values: pd.Series) -> list[str]:
     return [html.escape(str(v)) for v in values]
 
 
-def power_interest_chart(grid: pd.DataFrame, *, seed: int = 0, selected: str | None = None) -> go.Figure:
+def power_interest_chart(grid: pd.DataFrame, *, seed: int = 0, selected: str | None = None,
+                         points_limit: int = POINTS_LIMIT) -> go.Figure:
     """Influence (0-5, up) against how affected (0-3, across), one trace per involvement rung.
+
+    Above ``points_limit`` rows each trace holds one bubble per (affected, influence) cell sized by how
+    many stakeholders are in it (``power_interest_cells``), and ``selected`` is drawn as its own point;
+    bubbles carry no grid row, so ``selected_rows`` reads nothing from them.
 
     ``grid`` is ``coprod_map.analysis.network.power_interest_table``. Points are jittered (seeded) so people
     with the same scores do not hide each other; shapes show kind; points in the two highlighted groups
     get a thick dark outline, and the two regions are shaded. ``customdata[5]`` of each point is its row in
     ``grid``, for reading a selection back (``selected_rows``). ``selected`` (an id) is drawn larger.
     """
+    if len(grid) > points_limit:
+        return _bubble_chart(grid, selected=selected)
     rng = np.random.default_rng(seed)
     jitter_x = rng.uniform(-0.18, 0.18, len(grid))
     jitter_y = rng.uniform(-0.25, 0.25, len(grid))
-    fig = go.Figure()
-    fig.add_shape(type="rect", x0=1.5, x1=3.5, y0=-0.5, y1=2.5, fillcolor=OKABE_ITO["vermilion"], opacity=0.08,
-                  line_width=0, layer="below")
-    fig.add_shape(type="rect", x0=-0.5, x1=1.5, y0=3.5, y1=5.5, fillcolor=OKABE_ITO["blue"], opacity=0.08,
-                  line_width=0, layer="below")
-    fig.add_annotation(x=2.5, y=-0.45, text="Highly affected, little power", showarrow=False, yanchor="bottom",
-                       font={"size": 11})
-    fig.add_annotation(x=0.5, y=5.45, text="Much power, little affected", showarrow=False, yanchor="top",
-                       font={"size": 11})
+    fig = _frame()
     levels = [*INVOLVEMENT_LEVELS, ""]
     for level in levels:
         mask = (grid["involvement"] == level).to_numpy() if level else \
@@ -89,6 +93,79 @@ def power_interest_chart(grid: pd.DataFrame, *, seed: int = 0, selected: str | N
                          "width": np.where(highlighted | is_selected, 3, 1).tolist()},
             },
         ))
+    return _layout(fig)
+
+
+_CELL_HOVER = ("%{customdata[0]}<br>Affected: %{customdata[1]}<br>Influence: %{customdata[2]} of 5<br>"
+               "%{customdata[3]} stakeholders%{customdata[4]}<extra></extra>")
+
+
+def power_interest_cells(grid: pd.DataFrame) -> pd.DataFrame:
+    """Stakeholders counted per (``involvement``, ``affected``, ``influence``) cell, with the cell's ``highlight``
+    (it depends on those three only) and ``stakeholders``; involvement outside the ladder counts as ``""``."""
+    involvement = grid["involvement"].where(grid["involvement"].isin(list(INVOLVEMENT_LEVELS)), "")
+    cells = pd.DataFrame({"involvement": involvement.to_numpy(), "affected": grid["affected"].to_numpy(),
+                          "influence": grid["influence"].to_numpy(), "highlight": grid["highlight"].to_numpy()})
+    return cells.groupby(["involvement", "affected", "influence", "highlight"], sort=True).size() \
+        .reset_index(name="stakeholders")
+
+
+def _bubble_chart(grid: pd.DataFrame, *, selected: str | None) -> go.Figure:
+    cells = power_interest_cells(grid)
+    fig = _frame()
+    levels = [*INVOLVEMENT_LEVELS, ""]
+    biggest = max(int(cells["stakeholders"].max()), 1) if len(cells) else 1
+    for i, level in enumerate(levels):
+        part = cells[cells["involvement"] == level]
+        if not len(part):
+            continue
+        count = part["stakeholders"].to_numpy()
+        highlighted = (part["highlight"] != "").to_numpy()
+        name = INVOLVEMENT_LEVELS.get(level, "Not recorded")
+        customdata = np.column_stack([
+            np.full(len(part), html.escape(name), dtype=object),
+            [AFFECTED_LEVELS.get(int(v), str(v)) for v in part["affected"]],
+            part["influence"].astype(int).astype(str).to_numpy(),
+            [f"{int(c):,}" for c in count],
+            np.where(highlighted, " (highlighted group)", ""),
+        ])
+        offset = (i - (len(levels) - 1) / 2) * 0.07  # levels side by side within a cell
+        fig.add_trace(go.Scatter(
+            x=part["affected"].to_numpy(dtype=float) + offset,
+            y=part["influence"].to_numpy(dtype=float),
+            mode="markers", name=name, customdata=customdata, hovertemplate=_CELL_HOVER,
+            marker={"color": INVOLVEMENT_COLOURS.get(level, NEUTRAL), "sizemode": "diameter",
+                    "size": 6 + 34 * np.sqrt(count / biggest),
+                    "line": {"color": np.where(highlighted, "#000000", "#555555"),
+                             "width": np.where(highlighted, 3, 1)}},
+        ))
+    chosen = grid[grid["id"] == selected] if selected is not None else grid.iloc[:0]
+    if len(chosen):
+        row = chosen.iloc[0]
+        fig.add_trace(go.Scatter(
+            x=[float(row["affected"])], y=[float(row["influence"])], mode="markers", name="Selected",
+            customdata=[[html.escape(str(row["name"])), AFFECTED_LEVELS.get(int(row["affected"]), ""),
+                         str(int(row["influence"])), "1", ""]],
+            hovertemplate=_CELL_HOVER,
+            marker={"color": "#000000", "symbol": "x", "size": 14},
+        ))
+    return _layout(fig)
+
+
+def _frame() -> go.Figure:
+    fig = go.Figure()
+    fig.add_shape(type="rect", x0=1.5, x1=3.5, y0=-0.5, y1=2.5, fillcolor=OKABE_ITO["vermilion"], opacity=0.08,
+                  line_width=0, layer="below")
+    fig.add_shape(type="rect", x0=-0.5, x1=1.5, y0=3.5, y1=5.5, fillcolor=OKABE_ITO["blue"], opacity=0.08,
+                  line_width=0, layer="below")
+    fig.add_annotation(x=2.5, y=-0.45, text="Highly affected, little power", showarrow=False, yanchor="bottom",
+                       font={"size": 11})
+    fig.add_annotation(x=0.5, y=5.45, text="Much power, little affected", showarrow=False, yanchor="top",
+                       font={"size": 11})
+    return fig
+
+
+def _layout(fig: go.Figure) -> go.Figure:
     fig.update_layout(
         xaxis={"title": "How affected", "range": [-0.5, 3.5], "tickvals": list(AFFECTED_LEVELS),
                "ticktext": list(AFFECTED_LEVELS.values()), "zeroline": False},

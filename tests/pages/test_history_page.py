@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from tests.pages._helpers import make_store, page, texts
 
 
@@ -43,3 +45,44 @@ def test_snapshot_taken_from_the_page(sqlite_url, monkeypatch):
     at.text_input(key="history_snapshot_name").set_value("Before workshop").run()
     next(b for b in at.button if b.label == "Take snapshot").click().run()
     assert not at.exception and store.snapshots(pid)["name"].tolist() == ["Before workshop"]
+
+
+def test_time_travel_shows_figures_and_network_as_they_were(sqlite_url, monkeypatch):
+    from datetime import date
+
+    from coprod_map import store as store_module
+    from coprod_map.analysis.network import metrics_table
+
+    today = ["2026-01-05T10:00:00+00:00"]
+    monkeypatch.setattr(store_module, "_now", lambda: today[0])
+    store, pid = make_store(sqlite_url, monkeypatch)
+    settings = store.load(pid).settings
+    settings.min_cell = 1  # a tiny project: show every figure
+    store.save_settings(pid, settings)
+    january = store.load(pid)
+    today[0] = "2026-02-10T09:00:00+00:00"
+    store.apply_edits(pid, "participation", deletes=[("s1", "a1")])
+    store.apply_edits(pid, "relationships", deletes=["r1"])
+    at = page("history", pid)
+    at.date_input(key="history_view_date").set_value(date(2026, 1, 31)).run()
+    assert not at.exception
+    # counts as they were in January (hand count: 3 people, 1 tie, 1 activity, 2 participation records)
+    assert [m.value for m in at.metric[:4]] == ["3", "1", "1", "2"]
+    frames = [d.value for d in at.dataframe]
+    network = next(f for f in frames if "measure" in f.columns).set_index("measure")["value"]
+    assert network["Ties"] == 1 and network["Stakeholders with no ties"] == 1  # the Council had no tie
+    metrics = next(f for f in frames if "betweenness" in f.columns)
+    pd.testing.assert_frame_equal(metrics.reset_index(drop=True), metrics_table(january))
+    # register mode (no reference): everyone is affected; in January Ann (16-24) and the youth club (25-64) took part
+    gaps = next(f for f in frames if "Group" in f.columns).set_index("Group")
+    assert gaps.loc["16-24", "Involved (number)"] == 1 and gaps.loc["16-24", "Gap (points)"] == 0.0
+    assert at.get("iframe")[0].proto.src.startswith("data:text/html;base64,")
+    # compare January with today, side by side: Ann's participation and the tie went
+    at.date_input(key="history_compare_from").set_value(date(2026, 1, 31)).run()
+    assert "At the end of 2026-01-31" in texts(at)
+    frames = [d.value for d in at.dataframe]
+    sides = [f.set_index("Group") for f in frames if "Group" in f.columns][1:]
+    assert [int(side.loc["16-24", "Involved (number)"]) for side in sides] == [1, 0]
+    assert sides[1].loc["16-24", "Gap (points)"] == -50.0  # involved 0 of 1 known vs affected 1 of 2
+    diff = next(f for f in frames if "how many" in f.columns).set_index("what")["how many"]
+    assert diff["ties removed"] == 1 and diff["participation removed"] == 1 and diff["stakeholders removed"] == 0

@@ -337,3 +337,27 @@ def test_problems_across_files_are_reported_together_and_capped():
     problems = rejected([("a.csv", b""), ("b.csv", bad)])
     assert problems[0].file == "a.csv"
     assert len(problems) == 201 and "and 101 more" in problems[-1].message
+
+
+# I34, I38 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["../../x.csv", "con.csv", "/etc/passwd", "<img src=x onerror=alert(1)>.csv"])
+def test_i34_hostile_file_names_are_only_labels(tmp_path, monkeypatch, name):
+    """A file name is shown in messages as given and never used as a path: nothing appears on disk."""
+    monkeypatch.chdir(tmp_path)
+    staged = read_files([(name, b"id,name\n1,Ann\n")])
+    assert staged.project.stakeholders["_file"].tolist() == [name]
+    problem = one(rejected([(name, b"id,name\n1,\x00\n")]), file=name, row=2, column="name")
+    assert problem.file == name
+    assert list(tmp_path.rglob("*")) == []
+
+
+@pytest.mark.parametrize("header", ["date_of_birth", "DOB", "Date of birth", "birth-date"])
+def test_i38_dates_of_birth_are_refused(header):
+    problems = rejected([("people.csv", f"id,name,{header}\n1,Ann,1990-02-03\n".encode())])
+    problem = one(problems, file="people.csv", row=1, column=header, gist="does not keep dates of birth")
+    assert "1990" not in problem.message
+
+
+def test_i38_an_age_band_is_kept():
+    staged = read_files([("people.csv", b"id,name,age_band\n1,Ann,25-34\n")])
+    assert staged.project.stakeholders["age_band"].tolist() == ["25-34"]
