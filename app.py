@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from coprod_map.ui.auth import guard
+
 HERE = Path(__file__).parent
 
 # A local icon: a ":material/...:" page icon makes the browser fetch the favicon from Google's font host.
@@ -16,6 +18,7 @@ SECTIONS = {
     "Your project": [
         ("pages/home.py", "Projects", ":material/home:"),
         ("pages/settings.py", "Project settings", ":material/tune:"),
+        ("pages/admin.py", "Backups and access", ":material/admin_panel_settings:"),
     ],
     "Map": [
         ("pages/stakeholders.py", "Stakeholders and ties", ":material/groups:"),
@@ -40,6 +43,9 @@ if st.query_params.get("join"):
     # A participant's link: only the participant form, never the facilitators' pages.
     st.navigation([st.Page("pages/participate.py", title="Take part")], position="hidden").run()
     st.stop()
+
+# Signed out (with sign-in set up): the sign-in screen instead of the navigation. Each page checks again itself.
+guard("view", needs_project=False, quiet=True)
 
 navigation = {
     section: [

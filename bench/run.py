@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: every measure the suite reports, in table order, with its name in the table (the quick test checks all)
 MEASURE_NAMES = {
     "import_csv": "import attendance CSV into the store",
+    "import_floor": "store write vs bare SQLite executemany",
     "gaps": "representation gaps (overall + quarterly + CIs)",
     "graph_load": "graph load: network.tie_graph",
     "graph_load_nx": "graph load: model.to_graph (NetworkX)",
@@ -132,12 +133,14 @@ def measure_import(ctx: Context) -> list[Result]:
     store = workloads.call(Store, f"sqlite:///{ctx.workdir / 'import.db'}")
     pids = iter([workloads.call(store.create_project, f"Import run {i}") for i in range(s.heavy_runs + 1)])
     parts: dict[str, list[float]] = {"read_files": [], "import_project": []}
+    last: dict[str, Any] = {}
 
     def package() -> int:
         t0 = time.perf_counter()
         staged = workloads.call(read_files, [(path.name, path.read_bytes())])
         t1 = time.perf_counter()
         revision = workloads.call(store.import_project, next(pids), staged.project)
+        last["project"] = staged.project
         parts["read_files"].append(t1 - t0)
         parts["import_project"].append(time.perf_counter() - t1)
         return revision
@@ -156,11 +159,60 @@ def measure_import(ctx: Context) -> list[Result]:
             path.write_text("".join(text[: rows + 1]), encoding="utf-8")
             r.size = f"{_people(rows)} rows (largest accepted)"
         a, b, _ = alternate(package, yardstick, s.heavy_runs, budget=s.budget * 3)
+        floor = _floor_result(store, last["project"], parts["import_project"], r.size)
     finally:
         store.close()
     r.extra = {k: statistics.median(v) for k, v in parts.items() if v}
     r.extra["csv_mib"] = path.stat().st_size / 2**20
-    return [_ratio_result(r, a, b, 5.0)]
+    return [_ratio_result(r, a, b, 5.0), floor]
+
+
+def _floor_result(store: Any, project: Any, store_times: list[float], size: str) -> Result:
+    """The second yardstick for the import: the same rows written with a bare ``sqlite3`` executemany of
+    plain tuples into the same schema (keys, foreign keys, history triggers, WAL, synchronous=FULL, the
+    store's import page cache), one transaction, into a fresh project each run: what any row store pays."""
+    import sqlite3
+
+    r = Result("import_floor", MEASURE_NAMES["import_floor"], size, yardstick="bare sqlite3 executemany",
+               target="<= 3x")
+    pid_list = [workloads.call(store.create_project, f"Floor run {i}") for i in range(len(store_times))]
+    tables = {
+        "stakeholders": ("id", "name", "kind"),
+        "activities": ("id", "title", "date"),
+        "participation": ("stakeholder_id", "activity_id"),
+    }
+    rows = {t: list(zip(*(project.table(t)[c].astype(str).tolist() for c in cols), strict=True))
+            for t, cols in tables.items()}
+    total = sum(len(v) for v in rows.values())
+    db = str(store.engine.url.database)
+
+    def bare(pid: str) -> None:
+        con = sqlite3.connect(db, isolation_level=None)
+        try:
+            for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = FULL",
+                           f"cache_size = {-min(512 * 1024, 64 + total // 2)}"):
+                con.execute(f"PRAGMA {pragma}")
+            con.execute("BEGIN IMMEDIATE")
+            for t, cols in tables.items():
+                names = ", ".join(("project_id", *cols, "seq"))
+                marks = ", ".join("?" * (len(cols) + 2))
+                con.executemany(f"INSERT INTO {t} ({names}) VALUES ({marks})",
+                                [(pid, *row, i) for i, row in enumerate(rows[t])])
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    times = []
+    for pid in pid_list:
+        start = time.perf_counter()
+        bare(pid)
+        times.append(time.perf_counter() - start)
+    r.median, r.yardstick_median, r.runs = statistics.median(store_times), statistics.median(times), len(times)
+    r.ratio = pair_ratio(store_times, times)
+    r.verdict = verdict_ratio(r.ratio, 3.0)
+    r.extra = {"rows": total}
+    r.note = "Store.import_project alone (validation, history log, audit row) against the bare write"
+    return r
 
 
 def _largest_accepted_rows(path: Path) -> int:
@@ -416,7 +468,7 @@ def _unavailable(r: Result, exc: BaseException) -> Result:
 
 
 MEASURES: tuple[tuple[tuple[str, ...], Callable[[Context], list[Result]]], ...] = (
-    (("import_csv",), measure_import),
+    (("import_csv", "import_floor"), measure_import),
     (("gaps",), measure_gaps),
     (("graph_load", "graph_load_nx"), measure_graph_load),
     (("network_measures", "communities_time", "communities_modularity"), measure_network),

@@ -729,12 +729,55 @@ def _read_raw(conn: Connection, project_id: str, *, tables: tuple[str, ...] = tu
     for table in TABLES:
         t = schema.METADATA.tables[table]
         columns = [t.c[c] for c in TABLES[table]] + [t.c.seq] + ([t.c.version] if table in _VERSIONED else [])
-        query = sa.select(*columns).where(t.c.project_id == project_id).order_by(t.c.seq)
-        raw[table] = pd.read_sql(query if table in tables else query.where(sa.false()), conn)
+        query = sa.select(*columns).where(t.c.project_id == project_id)
+        if table not in tables:
+            query = query.where(sa.false())
+        frame = _fetch_frame(conn, query, scan=table in tables and _whole_scan(conn, t, project_id))
+        seq = frame["seq"].to_numpy(dtype=np.int64)  # ordered here: an ORDER BY sorts in a temporary b-tree
+        if len(seq) > 1 and (np.diff(seq) < 0).any():
+            frame = frame.take(np.argsort(seq, kind="stable")).reset_index(drop=True)
+        raw[table] = frame
     a = schema.METADATA.tables["stakeholder_attributes"]
     query = sa.select(a.c.stakeholder_id, a.c.attribute, a.c.value).where(a.c.project_id == project_id)
-    raw["attributes"] = pd.read_sql(query if "stakeholders" in tables else query.where(sa.false()), conn)
+    raw["attributes"] = _fetch_frame(conn, query if "stakeholders" in tables else query.where(sa.false()),
+                                     scan="stakeholders" in tables and _whole_scan(conn, a, project_id))
     return raw
+
+
+def _whole_scan(conn: Connection, t: sa.Table, project_id: str) -> bool:
+    """SQLite: read the table start to end rather than through its ``project_id`` index when this project
+    holds a large share of it (the index walk fetches rows in random order: 3x slower at 1,000,000 rows)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    mine = int(conn.execute(sa.select(sa.func.count()).select_from(t).where(t.c.project_id == project_id)).scalar())
+    if mine < 20_000:
+        return False
+    total = conn.exec_driver_sql(f'SELECT max(rowid) FROM "{t.name}"').scalar()  # every table here has rowids
+    return mine * 4 >= int(total or 0)
+
+
+def _fetch_frame(conn: Connection, query: sa.Select, *, scan: bool = False) -> pd.DataFrame:
+    """A select's rows as a frame of plain Python values (object columns; numbers as int/float/None).
+
+    What ``pd.read_sql`` gives, minus its cost at 1,000,000 rows (SQLAlchemy row objects and a per-value
+    type inference, about 5x slower): the driver's own cursor on this connection and transaction."""
+    compiled = query.compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    names = [c.name for c in query.selected_columns]
+    sql = str(compiled)
+    if scan:  # SQLite's planner hint; the FROM clause names exactly one table here
+        table = query.get_final_froms()[0].name
+        sql = re.sub(rf"\bFROM {re.escape(table)}\b", f"FROM {table} NOT INDEXED", sql, count=1)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    cells = np.array(rows, dtype=object).reshape(len(rows), len(names))
+    return pd.DataFrame({name: pd.Series(cells[:, i], dtype=object) for i, name in enumerate(names)}, columns=names)
 
 
 def _read_ids(conn: Connection, project_id: str, table: str) -> pd.DataFrame:

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from coprod_map.components import COMPONENTS
+from coprod_map.ui.auth import guard
+
+guard(needs_project=False)
 
 st.title("About co-production")
 st.write(

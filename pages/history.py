@@ -8,6 +8,7 @@ import streamlit as st
 from coprod_map.history import compare_projects
 from coprod_map.privacy import retention_reminder
 from coprod_map.ui import history_cache as hc
+from coprod_map.ui.auth import allowed
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import require_project, store
 from coprod_map.ui.widgets import chart_with_table
@@ -18,6 +19,7 @@ NETWORK_HEIGHT = 500
 
 info = require_project()
 pid, revision = info.id, info.revision
+may_edit, may_manage = allowed("edit"), allowed("manage")  # viewers read the history; they change nothing
 
 st.title("History")
 st.text(f"Project: {info.name}")
@@ -30,8 +32,9 @@ if reminder and reminder[0] in ("past", "near"):
     st.warning(reminder[1], icon=":material/event:")
 
 st.header("Changes")
-st.button("Undo the last change", on_click=hc.undo, args=(pid,), icon=":material/undo:",
-          help="Takes back the most recent change. Press again to step further back.")
+if may_edit:
+    st.button("Undo the last change", on_click=hc.undo, args=(pid,), icon=":material/undo:",
+              help="Takes back the most recent change. Press again to step further back.")
 actions = hc.actions_table(pid, revision)
 if actions.empty:
     st.info("No changes recorded yet.")
@@ -41,10 +44,11 @@ else:
         "summary": st.column_config.TextColumn("What changed", width="large"),
         "fields": st.column_config.TextColumn("Fields", width="medium"),
     })
-    st.selectbox("Entry to take back", actions["entry"].tolist(), index=None, key="history_revert_entry",
-                 help="Puts the rows this entry changed back as they were. Refused, with the reason, when "
-                      "something changed them again since.")
-    st.button("Take back this entry", on_click=hc.revert, args=(pid, "history_revert_entry"))
+    if may_edit:
+        st.selectbox("Entry to take back", actions["entry"].tolist(), index=None, key="history_revert_entry",
+                     help="Puts the rows this entry changed back as they were. Refused, with the reason, when "
+                          "something changed them again since.")
+        st.button("Take back this entry", on_click=hc.revert, args=(pid, "history_revert_entry"))
     with st.expander("Details of an entry (old and new values)"):
         chosen = st.selectbox("Entry", actions["entry"].tolist(), index=None, key="history_detail_entry")
         if chosen is not None:
@@ -115,11 +119,13 @@ current = load_project(pid, revision)
 
 st.header("Named snapshots")
 st.caption("Take one before a workshop. Restoring makes a new project; this one is never overwritten.")
-st.text_input("Snapshot name", key="history_snapshot_name", placeholder="Before workshop 2")
-st.button("Take snapshot", on_click=hc.snapshot, args=(pid, "history_snapshot_name"))
+if may_edit:
+    st.text_input("Snapshot name", key="history_snapshot_name", placeholder="Before workshop 2")
+    st.button("Take snapshot", on_click=hc.snapshot, args=(pid, "history_snapshot_name"))
 snaps = store().snapshots(pid)
 if len(snaps):
     st.dataframe(snaps.rename(columns={"taken_at": "taken"}), hide_index=True, width="stretch")
+if len(snaps) and may_edit:
     st.selectbox("Snapshot to restore", snaps["id"].tolist(), index=None, key="history_restore_id",
                  format_func=lambda i: str(snaps.set_index("id").loc[i, "name"]))
     st.text_input("Name of the new project", key="history_restore_name")
@@ -127,22 +133,25 @@ if len(snaps):
               args=(pid, "history_restore_id", "history_restore_name"))
 
 st.header("Privacy")
-with st.expander("Erase a person"):
-    st.caption("Removes the stakeholder, their ties, participation, needs and contributions, and their values from "
-               "the history and the snapshots. This cannot be undone. The audit trail records that an erasure "
-               "happened, never who.")
-    st.selectbox("Stakeholder", current.stakeholders["id"].tolist(), index=None, key="history_erase_id",
-                 format_func=lambda i: f"{i}: {current.stakeholders.set_index('id').loc[i, 'name']}")
-    st.text_input("Type the stakeholder's id to confirm", key="history_erase_confirm")
-    st.button("Erase this person", on_click=hc.erase, args=(pid, "history_erase_id", "history_erase_confirm"),
-              type="primary")
-with st.expander("Retention date and purging old history"):
-    until = store().retention_until(pid)
-    st.text(f"Retention date: {until or 'not set'}")
-    st.date_input("Keep personal details until", value=date.fromisoformat(until) if until else None,
-                  key="history_retention")
-    st.button("Save retention date", on_click=hc.set_retention, args=(pid, "history_retention"))
-    st.date_input("Purge the values of changes made before", value=None, key="history_purge_before")
-    st.button("Purge old history", on_click=hc.purge, args=(pid, "history_purge_before"),
-              help="Deletes old and new values of earlier changes. The list of entries stays; those entries "
-                   "can no longer be undone.")
+if not may_manage:
+    st.caption("Erasing a person, the retention date and purging old history are for the project's owner.")
+else:
+    with st.expander("Erase a person"):
+        st.caption("Removes the stakeholder, their ties, participation, needs and contributions, and their values from "
+                   "the history and the snapshots. This cannot be undone. The audit trail records that an erasure "
+                   "happened, never who.")
+        st.selectbox("Stakeholder", current.stakeholders["id"].tolist(), index=None, key="history_erase_id",
+                     format_func=lambda i: f"{i}: {current.stakeholders.set_index('id').loc[i, 'name']}")
+        st.text_input("Type the stakeholder's id to confirm", key="history_erase_confirm")
+        st.button("Erase this person", on_click=hc.erase, args=(pid, "history_erase_id", "history_erase_confirm"),
+                  type="primary")
+    with st.expander("Retention date and purging old history"):
+        until = store().retention_until(pid)
+        st.text(f"Retention date: {until or 'not set'}")
+        st.date_input("Keep personal details until", value=date.fromisoformat(until) if until else None,
+                      key="history_retention")
+        st.button("Save retention date", on_click=hc.set_retention, args=(pid, "history_retention"))
+        st.date_input("Purge the values of changes made before", value=None, key="history_purge_before")
+        st.button("Purge old history", on_click=hc.purge, args=(pid, "history_purge_before"),
+                  help="Deletes old and new values of earlier changes. The list of entries stays; those entries "
+                       "can no longer be undone.")

@@ -6,11 +6,11 @@ from coprod_map.analysis import network as nw
 from coprod_map.model import KINDS, attribute_columns
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.network_cache import (
-    basic_metrics_for,
     categories_for,
     changes_for,
+    csv_bytes,
     introducers_for,
-    metrics_for,
+    measures_table_for,
     mixing_for,
     page_facts_for,
     power_for,
@@ -25,6 +25,8 @@ HEIGHT = 650
 FOCUS_KEY = "net_focus"
 FOCUS_LIST_LIMIT = 2000  # above this, find the stakeholder to focus on by typing part of the name
 BROKERAGE_KEY = "net_brokerage"
+COMPARE_KEY = "net_compare"
+SHOWN_ROWS = 20_000  # longer tables are slow to send on every change (50 ms at 100,000): the rest is a download
 
 info = require_project()
 project = load_project(info.id, info.revision)
@@ -48,6 +50,15 @@ def _words(column: str) -> str:
 
 def _focus_on(stakeholder_id: str) -> None:
     st.session_state[FOCUS_KEY] = stakeholder_id
+
+
+def _long_table(frame, *, key: str, file_name: str, first: str = "first", **options) -> None:
+    """``st.dataframe`` of at most ``SHOWN_ROWS`` rows, and the whole table as a CSV download when longer."""
+    st.dataframe(frame.head(SHOWN_ROWS), hide_index=True, width="stretch", **options)
+    if len(frame) > SHOWN_ROWS:
+        st.caption(f"The table shows the {first} {SHOWN_ROWS:,} of {len(frame):,} rows; download them all below.")
+        st.download_button("Download the whole table (CSV)", key=key, mime="text/csv", file_name=file_name,
+                           on_click="ignore", data=lambda: csv_bytes(frame))
 
 
 tab_map, tab_measures, tab_power, tab_mixing, tab_reach, tab_time = st.tabs(
@@ -109,13 +120,13 @@ with tab_map:
 with tab_measures:
     slow = len(people) > nw.EXACT_BETWEENNESS_LIMIT
     if slow and not st.session_state.get(BROKERAGE_KEY):
-        metrics = basic_metrics_for(info.id, info.revision)
+        metrics = measures_table_for(info.id, info.revision, brokerage=False)
         st.caption("Brokerage takes a while to estimate on a map this size, so it is left blank until you ask.")
         st.button("Estimate brokerage", key="net_brokerage_button",
                   on_click=lambda: st.session_state.update({BROKERAGE_KEY: True}),
                   help="Estimate each stakeholder's brokerage (betweenness) from a sample of the map.")
     else:
-        metrics = metrics_for(info.id, info.revision)
+        metrics = measures_table_for(info.id, info.revision, brokerage=True)
     estimated = bool(metrics["betweenness_estimated"].any())
     st.caption(
         "One row per stakeholder; click a column heading to sort. Ties: how many others each one is tied to. "
@@ -124,8 +135,8 @@ with tab_measures:
         "Cut point: removing them would split the map. Bridge ties: ties that are the only link between two parts."
         + (" On this large map brokerage is an estimate from a sample." if estimated else "")
     )
-    st.dataframe(
-        metrics, hide_index=True, width="stretch",
+    _long_table(
+        metrics, key="net_metrics_csv", file_name="network-measures.csv", first="most connected",
         column_config={
             "id": st.column_config.TextColumn("Id"),
             "name": st.column_config.TextColumn("Name"),
@@ -184,7 +195,7 @@ with tab_reach:
         targets = nw.affected_not_involved(people, by=reach_by, categories=reach_groups)
         ranked = introducers_for(info.id, info.revision, reach_by, tuple(reach_groups), int(max_steps))
         st.caption(safe_text(nw.introducers_sentence(ranked, targets, max_steps=int(max_steps))))
-        st.dataframe(ranked, hide_index=True, width="stretch")
+        _long_table(ranked, key="net_reach_csv", file_name="introducers.csv")
     else:
         st.caption("Choose one or more groups to see who could make an introduction.")
 
@@ -196,9 +207,15 @@ with tab_time:
         one, two = st.columns(2)
         earlier = one.selectbox("Earlier cycle", cycles, index=0, key="net_earlier")
         later = two.selectbox("Later cycle", cycles, index=len(cycles) - 1, key="net_later")
-        changes, dropouts = changes_for(info.id, info.revision, earlier, later)
-        st.caption(safe_text(nw.tie_changes_sentence(changes, dropouts, earlier=earlier, later=later)))
-        st.subheader("Ties that formed or ended")
-        st.dataframe(changes, hide_index=True, width="stretch")
-        st.subheader("People who took part earlier but not later")
-        st.dataframe(dropouts, hide_index=True, width="stretch")
+        if len(people) > FOCUS_LIST_LIMIT and not st.session_state.get(COMPARE_KEY):
+            # seconds of work on a big map: done when someone opens this, not on every first view
+            st.button("Compare the two cycles", key="net_compare_button",
+                      on_click=lambda: st.session_state.update({COMPARE_KEY: True}),
+                      help="Find the ties that formed or ended and the people who stopped taking part.")
+        else:
+            changes, dropouts = changes_for(info.id, info.revision, earlier, later)
+            st.caption(safe_text(nw.tie_changes_sentence(changes, dropouts, earlier=earlier, later=later)))
+            st.subheader("Ties that formed or ended")
+            _long_table(changes, key="net_changes_csv", file_name="tie-changes.csv")
+            st.subheader("People who took part earlier but not later")
+            _long_table(dropouts, key="net_dropouts_csv", file_name="dropouts.csv")

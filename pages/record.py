@@ -11,6 +11,7 @@ from coprod_map.components import CREDIT
 from coprod_map.model import attribute_columns
 from coprod_map.record import SNAPSHOT_KINDS, cycle_names
 from coprod_map.ui import record_cache as rc
+from coprod_map.ui.auth import may_see_private
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.editing import show_message
 from coprod_map.ui.state import require_project
@@ -82,7 +83,10 @@ with tabs[3]:
         st.subheader("Were needs met at each activity?")
         rc.record_editor("need_met", project, record, info)
     else:
-        st.info("Needs are private. Tick \"Show private fields\" above to see and edit them; below are counts only.")
+        st.info("Needs are private. Tick \"Show private fields\" above to see and edit them; below are counts only."
+                if may_see_private() else
+                "Needs are private, and your membership of this project does not include seeing them. Below are "
+                "counts only.")
     chart_with_table(charts.needs_chart(by_activity), by_activity,
                      summary=f"{int(by_activity['no'].sum()) if len(by_activity) else 0} times a stated need was not "
                              "met at an activity.", key="record_needs_chart")

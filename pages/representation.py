@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coprod_map.analysis.representation import INVOLVEMENT_MODES, MODES, PERIODS, suppress_small_cells
+from coprod_map.analysis.representation import INVOLVEMENT_MODES, MODES, PERIODS
 from coprod_map.model import AFFECTED_LEVELS, INVOLVEMENT_LEVELS
 from coprod_map.ui import representation_cache as cache
 from coprod_map.ui.state import require_project
 from coprod_map.ui.widgets import chart_with_table, safe_text
-from coprod_map.viz import charts, summaries
+
+SHOWN_ROWS = 1000
 
 info = require_project()
 st.title("Who is involved")
@@ -97,16 +98,11 @@ options = cache.options_key(
 gaps_tab, pairs_tab, missing_tab, time_tab = st.tabs(["Gaps", "Intersections", "Who is missing", "Over time"])
 
 with gaps_tab:
-    table = cache.gaps(info.id, info.revision, (attribute,), options)
-    shared = suppress_small_cells(table)
-    readable = summaries.readable_table(shared)
-    chart_with_table(charts.gap_chart(table), readable, summary=summaries.gap_summary(table, min_cell=min_cell),
-                     key="rep_gap_chart")
-    for sentence in summaries.gap_sentences(table, min_cell=min_cell, findings_only=True):
+    gap, share, sentences = cache.gap_views(info.id, info.revision, attribute, options, min_cell)
+    chart_with_table(gap.figure, gap.table, summary=gap.summary, key="rep_gap_chart")
+    for sentence in sentences:
         st.text(sentence)
-    chart_with_table(charts.share_chart(table), readable, summary=summaries.suppressed_caption(table, min_cell=min_cell)
-                     or "Grey striped bars: those affected. Blue bars: those involved, with their likely range.",
-                     key="rep_share_chart")
+    chart_with_table(share.figure, share.table, summary=share.summary, key="rep_share_chart")
 
 with pairs_tab:
     others = [a for a in attributes if a != attribute]
@@ -117,25 +113,24 @@ with pairs_tab:
             "Against", others, format_func=labels.get, key="rep_pair",
             help="A second attribute: each cell of the grid is one combination, for example young people in one area.",
         )
-        pair_options = options
-        pair = cache.gaps(info.id, info.revision, (attribute, second), options)
-        if mode == "population" and pair["affected_share"].isna().all():
+        pair, fallback = cache.pair_view(info.id, info.revision, (attribute, second), options, min_cell)
+        if fallback:
             st.info(
                 "The reference population has no figures for this combination, so this grid compares with "
                 "the stakeholders your map marks as affected."
             )
-            pair_options = cache.options_key(**{**dict(options), "mode": "register"})
-            pair = cache.gaps(info.id, info.revision, (attribute, second), pair_options)
-        chart_with_table(
-            charts.intersection_heatmap(pair), summaries.readable_table(suppress_small_cells(pair)),
-            summary=summaries.gap_summary(pair, min_cell=min_cell), key="rep_heatmap",
-        )
+        chart_with_table(pair.figure, pair.table, summary=pair.summary, key="rep_heatmap")
 
 with missing_tab:
     who = cache.missing(info.id, info.revision, options)
     st.subheader("Affected but not involved")
     st.caption(f"{len(who)} affected stakeholders have not taken part in the chosen period.")
-    st.dataframe(who, hide_index=True, width="stretch")
+    st.dataframe(who if len(who) <= SHOWN_ROWS else who.head(SHOWN_ROWS), hide_index=True, width="stretch")
+    if len(who) > SHOWN_ROWS:  # a table of tens of thousands of rows is slow to send on every change
+        st.caption(f"The table shows the first {SHOWN_ROWS:,} of {len(who):,}; download the full list below.")
+        st.download_button("Download the full list (CSV)", key="rep_missing_csv", mime="text/csv",
+                           file_name="affected-not-involved.csv", on_click="ignore",
+                           data=lambda: cache.missing_csv(info.id, info.revision, options))
     voices = cache.voices(info.id, info.revision, options)
     st.subheader("Who speaks for each group")
     proxy_only = int((voices["status"] == "proxy only").sum())
@@ -152,14 +147,11 @@ with time_tab:
         "Per", list(PERIODS), format_func=PERIODS.get, horizontal=True, key="rep_trend_period",
         help="Review cycles come from the Project settings page; quarters from the activity dates.",
     )
-    over_time = cache.trend(info.id, info.revision, (attribute,), period, options)
-    if over_time.empty:
+    trend = cache.trend_view(info.id, info.revision, attribute, period, options, min_cell)
+    if trend is None:
         st.info("No activities with dates or review cycles yet.")
     else:
-        chart_with_table(
-            charts.trend_chart(over_time), summaries.readable_table(suppress_small_cells(over_time)),
-            summary=summaries.trend_summary(over_time), key="rep_trend_chart",
-        )
-        caption = summaries.suppressed_caption(over_time, min_cell=min_cell)
+        view, caption = trend
+        chart_with_table(view.figure, view.table, summary=view.summary, key="rep_trend_chart")
         if caption:
             st.caption(safe_text(caption))

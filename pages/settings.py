@@ -6,6 +6,7 @@ import streamlit as st
 
 from coprod_map.errors import CoprodError, EditRejected
 from coprod_map.labels import SETTINGS_HELP
+from coprod_map.ui.auth import actor
 from coprod_map.ui.settings_form import attributes_frame, cycles_frame, settings_from_form
 from coprod_map.ui.state import require_project, store
 from coprod_map.ui.widgets import safe_text, show_problems
@@ -76,7 +77,7 @@ if submitted:
         show_problems(problems, intro="The settings were not saved. Fix these and press Save settings again.")
     else:
         try:
-            store().save_settings(info.id, new_settings)
+            store().save_settings(info.id, new_settings, actor=actor())
         except EditRejected as error:
             show_problems(error.problems)
         except CoprodError as error:

@@ -627,9 +627,9 @@ def select_view(
             keep &= near
             keep[row] = True
     kept = people[keep].reset_index(drop=True)
-    kept_ids = kept["id"].astype(str)
-    ties = ties[ties["source"].astype(str).isin(kept_ids) & ties["target"].astype(str).isin(kept_ids)]
-    return kept, ties.reset_index(drop=True)
+    kept_ids = kept["id"].astype(str).astype(object)  # object hashing: isin on str dtype goes value by value
+    both = ties["source"].astype(str).astype(object).isin(kept_ids) & ties["target"].astype(str).astype(object).isin(kept_ids)
+    return kept, ties[both.to_numpy()].reset_index(drop=True)
 
 
 def aggregate_map(
@@ -676,7 +676,7 @@ def _pair_keys(ties: pd.DataFrame) -> pd.Series:
     s, t = ties["source"].astype(str), ties["target"].astype(str)
     low = s.where(s <= t, t)
     high = t.where(s <= t, s)
-    return low + "\x1f" + high
+    return (low + "\x1f" + high).astype(object)  # object: isin on pandas' str dtype converts value by value
 
 
 def tie_changes(project: Project, *, earlier: dict[str, str], later: dict[str, str]) -> pd.DataFrame:
@@ -695,7 +695,9 @@ def tie_changes(project: Project, *, earlier: dict[str, str], later: dict[str, s
     new = after[~_pair_keys(after).isin(before_keys).to_numpy()].drop_duplicates(subset=["source", "target"])
     ended = before[~_pair_keys(before).isin(after_keys).to_numpy()].drop_duplicates(subset=["source", "target"])
     changes = pd.concat([new.assign(change="new"), ended.assign(change="ended")], ignore_index=True)
-    people = project.stakeholders.set_index(project.stakeholders["id"].astype(str))
+    people = project.stakeholders.set_index(project.stakeholders["id"].astype(str).astype(object))
+    ends = pd.unique(pd.concat([changes["source"], changes["target"]]).astype(str).astype(object).to_numpy())
+    people = people[people.index.isin(ends)]  # only the people at the ends of a changed tie
     names = people["name"].astype(str)
     role_sets = people["roles"].map(lambda r: frozenset(split_list(r)))
     exp_sets = people["experience"].map(lambda r: frozenset(split_list(r)))
@@ -724,7 +726,7 @@ def cycle_dropouts(project: Project, *, earlier: str, later: str) -> pd.DataFram
     after = cycle_participants(project, later)
     gone = before.difference(after)
     people = project.stakeholders
-    out = people[people["id"].astype(str).isin(gone)][["id", "name", "kind"]]
+    out = people[people["id"].astype(str).astype(object).isin(gone)][["id", "name", "kind"]]
     return out.reset_index(drop=True)
 
 

@@ -154,8 +154,7 @@ def sheet_from_grid(file: str, header_cells: list[str], cells: pd.DataFrame, bod
                   hidden=hidden)
     if not len(frame) and not problems:
         raise ImportRejected([Problem(file, None, None, "Headers found but no rows; nothing was imported.")])
-    sheet.problems += _cell_problems(sheet)  # on pandas' str columns (fast string checks), then object as before
-    sheet.frame = frame.astype({h: object for h in headers})
+    sheet.problems += _cell_problems(sheet)
     return sheet
 
 

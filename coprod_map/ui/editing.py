@@ -9,6 +9,13 @@ A change that breaks a rule writes nothing, but the editor keeps its key and its
 what the user typed stays on screen under the table of problems: fixing the cell saves the whole
 change, and "Discard my changes" rebuilds the editor from the database. While a refused change is
 pending, search and paging are locked (the change is tied to the rows on screen).
+
+No lost updates: when an editor is built, the version of every row of its table is remembered
+(``Store.row_versions``) and each save passes them as ``expected_versions``. If someone else changed,
+deleted or added a row this change touches meanwhile, nothing is written (``EditConflict``): the
+page says who changed it and when, keeps the typed change in the same editor, and offers "Discard
+my changes" (theirs stays) or "Save mine anyway" (the cells you changed replace theirs). Changes to
+other rows save as usual, even when the project moved on since the editor was built.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import pandas as pd
 import streamlit as st
 
 from coprod_map import labels
+from coprod_map.conflicts import EditConflict
 from coprod_map.editing import (
     KEY_COLUMNS,
     PAGE_SIZE,
@@ -46,15 +54,19 @@ from coprod_map.model import (
     normalise_frame,
 )
 from coprod_map.store import ProjectInfo
+from coprod_map.ui.auth import actor, allowed
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
 
-__all__ = ["column_config", "discard_changes", "editor_key", "quick_add_stakeholder", "table_editor"]
+__all__ = ["column_config", "discard_changes", "editor_key", "quick_add_stakeholder", "save_mine_anyway", "table_editor"]
 
 #: Above this many stakeholders, "From"/"To"/"Stakeholder" columns are typed ids, not drop-downs.
 MAX_ID_OPTIONS = 2000
 _DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"
+#: Tables with a version per row (the others fall back to "the project changed: make the change again").
+_VERSIONED = ("stakeholders", "relationships", "activities")
+_NOT_ALLOWED = "Nothing was saved: your role in this project does not let you change it."
 
 
 def _nonce_key(table: str) -> str:
@@ -75,6 +87,17 @@ def _refused_key(table: str) -> str:
     return f"_editor_refused_{table}"
 
 
+def _seen_key(table: str) -> str:
+    """What the editor on screen was built from: its key, revision, rows (a reference to the shared cached
+    project, not a copy), search and page, and the row versions (``None``: not known, or not versioned)."""
+    return f"_editor_seen_{table}"
+
+
+def _handled_key(table: str) -> str:
+    """The last change-set a commit was tried for (key and content), so none is tried twice."""
+    return f"_editor_handled_{table}"
+
+
 def _reset_editor(table: str) -> None:
     st.session_state[_nonce_key(table)] = st.session_state.get(_nonce_key(table), 0) + 1
     st.session_state.pop(_refused_key(table), None)
@@ -86,24 +109,61 @@ def discard_changes(table: str) -> None:
     st.session_state[_message_key(table)] = ("info", "Your changes were discarded. The table shows what is saved.")
 
 
-def _pending_refusal(table: str, key: str) -> dict | None:
-    """The refused change still in the editor ``key`` (None when there is none, or it was changed since)."""
+def _pending_refusal(table: str, project_id: str) -> dict | None:
+    """The refused change still in the editor it was typed in (None when there is none, or it was changed since)."""
     refused = st.session_state.get(_refused_key(table))
-    if not refused or refused["key"] != key:
+    seen = st.session_state.get(_seen_key(table))
+    if not refused or not seen or seen["key"] != refused["key"] or seen["project_id"] != project_id:
         return None
-    if _same_changes(refused["changes"], st.session_state.get(key)):
+    if _same_changes(refused["changes"], st.session_state.get(refused["key"])):
         return refused
     return None
 
 
-def _same_changes(a: dict | None, b: dict | None) -> bool:
-    def canon(changes: dict | None) -> tuple:
-        changes = changes or {}
-        edited = {str(k): dict(v) for k, v in (changes.get("edited_rows") or {}).items()}
-        return (repr(sorted(edited.items())), repr(list(changes.get("added_rows") or [])),
-                repr(sorted(changes.get("deleted_rows") or [])))
+def _canon(changes: dict | None) -> tuple:
+    changes = changes or {}
+    edited = {str(k): dict(v) for k, v in (changes.get("edited_rows") or {}).items()}
+    return (repr(sorted(edited.items())), repr(list(changes.get("added_rows") or [])),
+            repr(sorted(changes.get("deleted_rows") or [])))
 
-    return canon(a) == canon(b)
+
+def _same_changes(a: dict | None, b: dict | None) -> bool:
+    return _canon(a) == _canon(b)
+
+
+def _handled(table: str, key: str, changes: dict | None) -> bool:
+    return st.session_state.get(_handled_key(table)) == (key, _canon(changes))
+
+
+def _versions_at(project_id: str, table: str, revision: int) -> pd.DataFrame | None:
+    """The row versions of ``table`` as they were at ``revision`` (``None`` when the table has none, or a save
+    slipped in while reading: then the revision check stands in)."""
+    if table not in _VERSIONED:
+        return None
+    db = store()
+    try:
+        versions = db.row_versions(project_id, table)
+        if db.revision(project_id) != revision:  # a later save: these versions are newer than the rows shown
+            return None
+    except (StoreError, ValueError):
+        return None
+    return versions
+
+
+def _remember(table: str, info: ProjectInfo, key: str, project: Project) -> dict:
+    """Note what the editor ``key`` is built from (once per key: the revision fixes the versions)."""
+    seen = st.session_state.get(_seen_key(table))
+    if seen and seen["key"] == key and seen["project_id"] == info.id:
+        return seen
+    seen = {"key": key, "project_id": info.id, "revision": info.revision, "project": project, "query": "", "page": 1,
+            "versions": _versions_at(info.id, table, info.revision)}
+    st.session_state[_seen_key(table)] = seen
+    return seen
+
+
+def _seen_for(table: str, key: str) -> dict | None:
+    seen = st.session_state.get(_seen_key(table))
+    return seen if seen and seen["key"] == key else None
 
 
 def _saved_now() -> str:
@@ -244,10 +304,17 @@ def _commit(table: str, project_id: str, revision: int, query: str, page: int, k
     changes = st.session_state.get(key)
     if not has_changes(changes):
         return
+    st.session_state[_handled_key(table)] = (key, _canon(changes))
     message_key = _message_key(table)
+    if not allowed("edit"):  # callbacks run before the page's guard: a stale editor writes nothing
+        _reset_editor(table)
+        st.session_state[message_key] = ("error", _NOT_ALLOWED)
+        return
+    seen = _seen_for(table, key)
+    versions = seen["versions"] if seen else None
     try:
         db = store()
-        if db.revision(project_id) != revision:
+        if versions is None and db.revision(project_id) != revision:
             st.session_state[message_key] = (
                 "warning",
                 "Someone (perhaps you, in another tab) changed this project a moment ago, so this edit was "
@@ -255,27 +322,95 @@ def _commit(table: str, project_id: str, revision: int, query: str, page: int, k
             )
             _reset_editor(table)
             return
-        frame = load_project(project_id, revision).table(table)
+        # the rows as they were on screen (positions in the change-set refer to them), not as saved now
+        frame = (seen["project"] if seen else load_project(project_id, revision)).table(table)
         shown = shown_rows(frame, query=query, page=page)
         upserts, deletes = edits_from_changes(
             table, shown, changes,
             existing=frame,
             file=f"{labels.TABLE_LABELS[table]} table",
         )
-        db.apply_edits(project_id, table, upserts=upserts, deletes=deletes)
+        db.apply_edits(project_id, table, upserts=upserts, deletes=deletes, actor=actor(),
+                       expected_versions=versions)
+    except EditConflict as conflict:
+        _keep_refused(table, key, changes, "conflict", (str(conflict), conflict.details()), query=query, page=page)
+        return
     except EditRejected as error:
-        _keep_refused(table, key, changes, "problems", error.problems)
+        _keep_refused(table, key, changes, "problems", error.problems, query=query, page=page)
         return
     except StoreError as error:
-        _keep_refused(table, key, changes, "error", f"Nothing was saved: {error}")
+        _keep_refused(table, key, changes, "error", f"Nothing was saved: {error}", query=query, page=page)
         return
     _reset_editor(table)
     st.session_state[message_key] = ("saved", _saved_now())
 
 
-def _keep_refused(table: str, key: str, changes: dict, kind: str, body: Any) -> None:
+def _rebased(shown: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """``shown`` (rows as they were on screen) with each row replaced by its saved version now, where it still
+    exists, in the same positions: applying a change-set to this keeps other people's changes to cells the
+    change-set does not touch.
+
+    >>> then = pd.DataFrame({"id": ["s1", "s2"], "name": ["Ann", "Bo"], "notes": ["", ""]})
+    >>> now = pd.DataFrame({"id": ["s2", "s3"], "name": ["Bob", "Cy"], "notes": ["theirs", ""]})
+    >>> _rebased(then, now).values.tolist()
+    [['s1', 'Ann', ''], ['s2', 'Bob', 'theirs']]
+    """
+    if "id" not in shown or "id" not in current or shown.empty:
+        return shown
+    latest = current.drop_duplicates("id").set_index("id")
+    ids = shown["id"].astype(str)
+    have = ids.isin(latest.index).to_numpy()
+    if not have.any():
+        return shown
+    fresh = latest.reindex(ids[have].to_numpy()).rename_axis("id").reset_index().reindex(columns=shown.columns)
+    fresh.index = shown.index[have]
+    return pd.concat([shown.loc[~have], fresh]).sort_index()
+
+
+def save_mine_anyway(table: str, project_id: str) -> None:
+    """Button callback after a conflict: save the refused change over the other person's, checked against the
+    versions saved now (a third change made meanwhile is still caught)."""
+    refused = st.session_state.get(_refused_key(table))
+    seen = st.session_state.get(_seen_key(table))
+    message_key = _message_key(table)
+    if not refused or refused.get("kind") != "conflict" or not seen or seen["key"] != refused["key"]:
+        return
+    if not allowed("edit"):
+        _reset_editor(table)
+        st.session_state[message_key] = ("error", _NOT_ALLOWED)
+        return
+    changes = refused["changes"]
+    try:
+        db = store()
+        revision = db.revision(project_id)
+        versions = _versions_at(project_id, table, revision)
+        if versions is None:  # someone saved again while the versions were read: offer the choice again
+            refused["body"] = ("The table was saved again just now, so nothing was saved.",
+                               "Press Save mine anyway again, or discard your changes.")
+            return
+        current = load_project(project_id, revision).table(table)
+        shown = _rebased(shown_rows(seen["project"].table(table), query=refused["query"], page=refused["page"]),
+                         current)
+        upserts, deletes = edits_from_changes(table, shown, changes, existing=current,
+                                              file=f"{labels.TABLE_LABELS[table]} table")
+        db.apply_edits(project_id, table, upserts=upserts, deletes=deletes, actor=actor(), expected_versions=versions)
+    except EditConflict as conflict:  # a third change, made since the choice was offered
+        refused["body"] = (str(conflict), conflict.details())
+        return
+    except EditRejected as error:
+        refused.update(kind="problems", body=error.problems)
+        return
+    except StoreError as error:
+        refused.update(kind="error", body=f"Nothing was saved: {error}")
+        return
+    _reset_editor(table)
+    st.session_state[message_key] = ("saved", f"Your changes were saved in place of theirs. {_saved_now()}")
+
+
+def _keep_refused(table: str, key: str, changes: dict, kind: str, body: Any, *, query: str = "", page: int = 1) -> None:
     """Nothing was written: keep the editor (and what the user typed) and remember why it was refused."""
-    st.session_state[_refused_key(table)] = {"key": key, "changes": _copy_changes(changes), "kind": kind, "body": body}
+    st.session_state[_refused_key(table)] = {"key": key, "changes": _copy_changes(changes), "kind": kind, "body": body,
+                                             "query": query, "page": page}
 
 
 def _copy_changes(changes: dict) -> dict:
@@ -286,8 +421,21 @@ def _copy_changes(changes: dict) -> dict:
     }
 
 
-def _show_refusal(table: str, refused: dict) -> None:
+def _show_refusal(table: str, refused: dict, project_id: str) -> None:
     """The problems of the refused change, above the editor that still shows it, and a way out."""
+    if refused["kind"] == "conflict":
+        message, details = refused["body"]
+        st.warning(safe_text(message), icon=":material/group:")
+        st.text(details)  # who changed which row, and when (ids and names of people signed in: shown as text)
+        st.caption("Your change is still in the table below, over the rows as they were when you opened it. "
+                   "Discard it to see their change, or save yours in its place.")
+        left, right = st.columns(2)
+        left.button("Discard my changes", key=f"discard_{table}", on_click=discard_changes, args=(table,),
+                    icon=":material/undo:", help="Keep their change: forget yours and show the table as saved now.")
+        right.button("Save mine anyway", key=f"save_anyway_{table}", on_click=save_mine_anyway,
+                     args=(table, project_id), icon=":material/save:",
+                     help="The cells you changed replace theirs; the cells you did not change keep their version.")
+        return
     if refused["kind"] == "problems":
         count = len(refused["body"])
         show_problems(refused["body"], intro=(
@@ -320,18 +468,26 @@ def show_message(table: str) -> None:
 
 def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFrame:
     """Search box, pager and an editable table for one table of the open project."""
-    frame = project.table(table)
+    if _commit_stale(table, info.id, info.revision):
+        st.rerun()
     st.caption(labels.TABLE_HELP[table])
-    key = editor_key(table, info.id, info.revision)
-    refused = _pending_refusal(table, key)
+    refused = _pending_refusal(table, info.id)
     if refused is None:
         st.session_state.pop(_refused_key(table), None)
+        key = editor_key(table, info.id, info.revision)
+        seen = _remember(table, info, key, project)
+    else:  # keep the editor the change was typed in (same key, rows and choices), so what was typed stays
+        seen = st.session_state[_seen_key(table)]
+        key, project = refused["key"], seen["project"]
+    frame = project.table(table)
     locked = "Save or discard the change below first." if refused else None
     left, right = st.columns([3, 1])
     query = left.text_input(
         "Search", key=f"search_{table}", placeholder="Type to find rows", disabled=bool(refused),
         help=locked or "Shows only rows where any column contains this text (capitals ignored).",
     )
+    if refused:
+        query = refused["query"]
     filtered_count = len(frame) if not query.strip() else len(shown_rows(frame, query=query, page_size=len(frame) or 1))
     pages = page_count(filtered_count)
     page = 1
@@ -340,11 +496,14 @@ def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFram
             f"Page (of {pages})", min_value=1, max_value=pages, step=1, key=f"page_{table}",
             disabled=bool(refused), help=locked or f"Large tables are shown {PAGE_SIZE} rows at a time.",
         ))
+    if refused:
+        page = refused["page"]
+    seen.update(query=query, page=page)
     shown = shown_rows(frame, query=query, page=page)
     visible = shown[[c for c in shown.columns if not str(c).startswith("_")]]
     show_message(table)
     if refused:
-        _show_refusal(table, refused)
+        _show_refusal(table, refused, info.id)
     st.data_editor(
         visible,
         key=key,
@@ -354,13 +513,13 @@ def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFram
         column_config=column_config(table, project, visible),
         column_order=list(visible.columns),
         on_change=_commit,
-        args=(table, info.id, info.revision, query, page, key),
+        args=(table, info.id, seen["revision"], query, page, key),
     )
-    if has_changes(st.session_state.get(key)) and _pending_refusal(table, key) is None:
+    if has_changes(st.session_state.get(key)) and not _handled(table, key, st.session_state.get(key)):
         # The callback commits edits made in the browser before this run. A change-set that is
-        # still here, and is not the one already refused, reached the editor another way (session
-        # state set by code or a test): commit it the same way, then draw the page again.
-        _commit(table, info.id, info.revision, query, page, key)
+        # still here, and was not tried yet, reached the editor another way (session state set by
+        # code or a test): commit it the same way, then draw the page again.
+        _commit(table, info.id, seen["revision"], query, page, key)
         st.rerun()
     total = f"{len(frame):,} {labels.TABLE_LABELS[table].lower()} in this project"
     if query.strip():
@@ -369,6 +528,23 @@ def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFram
         total += f"; showing page {page} of {pages}"
     st.caption(total + ". Each change is saved as soon as you leave the cell.")
     return visible
+
+
+def _commit_stale(table: str, project_id: str, revision: int) -> bool:
+    """A change-set left in the editor of an earlier revision and not tried yet (the browser's callback tries
+    it before the page runs; code and tests set it without one): try it now, against that editor's rows and
+    versions, as the callback would have. True when it did (the page then runs again)."""
+    seen = st.session_state.get(_seen_key(table))
+    if not seen or seen["project_id"] != project_id:
+        return False
+    key = seen["key"]
+    changes = st.session_state.get(key)
+    if key == editor_key(table, project_id, revision) or not has_changes(changes):
+        return False
+    if _handled(table, key, changes):
+        return False
+    _commit(table, project_id, seen["revision"], seen["query"], seen["page"], key)
+    return True
 
 
 # --- quick add -------------------------------------------------------------------------------
@@ -411,7 +587,8 @@ def quick_add_stakeholder(project: Project, info: ProjectInfo) -> None:
            "roles": roles, "notes": notes, **attributes}
     frame = pd.DataFrame([row])
     try:
-        store().apply_edits(info.id, "stakeholders", upserts=normalise_frame("stakeholders", frame), deletes=[])
+        store().apply_edits(info.id, "stakeholders", upserts=normalise_frame("stakeholders", frame), deletes=[],
+                            actor=actor())
     except EditRejected as error:
         show_problems(error.problems)
         return

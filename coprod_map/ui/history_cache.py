@@ -12,6 +12,7 @@ import streamlit as st
 
 from coprod_map.errors import CoprodError
 from coprod_map.model import Project
+from coprod_map.ui.auth import actor, allowed, make_owner
 from coprod_map.ui.state import set_project, store
 from coprod_map.ui.widgets import safe_text
 
@@ -22,7 +23,8 @@ _MESSAGE = "_history_message"
 
 
 def can_see_private() -> bool:
-    """Whether this session may see private values in history. Replace with the role check once sign-in exists."""
+    """Whether this session shows private values in history: the record page's rule (the membership allows it
+    and the person switched private fields on)."""
     try:
         from coprod_map.ui.record_cache import can_see_private as record_rule
     except ImportError:  # the record page's rule is the one rule; without it, private values stay hidden
@@ -91,7 +93,13 @@ def show_message() -> None:
         {"success": st.success, "error": st.error, "info": st.info}[kind](safe_text(text))
 
 
-def _run(action, done: str) -> None:
+_NOT_ALLOWED = "Not done: your role in this project does not allow it. Ask the project's owner."
+
+
+def _run(action, done: str, *, needs: str = "edit") -> None:
+    if not allowed(needs):  # callbacks run before the page's guard: check again, against the database
+        say("error", _NOT_ALLOWED)
+        return
     try:
         action()
     except CoprodError as error:
@@ -102,7 +110,7 @@ def _run(action, done: str) -> None:
 
 
 def undo(project_id: str) -> None:
-    _run(lambda: store().undo(project_id), "The last change was undone. It is in the list below, and can itself be taken back.")
+    _run(lambda: store().undo(project_id, actor=actor()), "The last change was undone. It is in the list below, and can itself be taken back.")
 
 
 def revert(project_id: str, key: str) -> None:
@@ -110,12 +118,12 @@ def revert(project_id: str, key: str) -> None:
     if entry is None:
         say("error", "Choose an entry to take back first.")
         return
-    _run(lambda: store().revert(project_id, int(entry)), f"Entry {entry} was taken back.")
+    _run(lambda: store().revert(project_id, int(entry), actor=actor()), f"Entry {entry} was taken back.")
 
 
 def snapshot(project_id: str, key: str) -> None:
     name = str(st.session_state.get(key) or "").strip()
-    _run(lambda: store().take_snapshot(project_id, name), "Snapshot saved.")
+    _run(lambda: store().take_snapshot(project_id, name, actor=actor()), "Snapshot saved.")
 
 
 def restore(project_id: str, snapshot_key: str, name_key: str) -> None:
@@ -125,7 +133,8 @@ def restore(project_id: str, snapshot_key: str, name_key: str) -> None:
         return
 
     def action() -> None:
-        new_id = store().restore_snapshot(project_id, int(chosen), name)
+        new_id = store().restore_snapshot(project_id, int(chosen), name, actor=actor())
+        make_owner(new_id)  # with sign-in, whoever restored it owns the new project
         set_project(new_id)
 
     _run(action, "The snapshot was restored as a new project, which is now open. The original is unchanged.")
@@ -139,14 +148,14 @@ def erase(project_id: str, person_key: str, confirm_key: str) -> None:
     if not person or typed != str(person):
         say("error", "Not erased: type the stakeholder's id exactly to confirm.")
         return
-    _run(lambda: erase_person(store(), project_id, str(person)),
-         "The person was erased from the map, the record, the history and the snapshots.")
+    _run(lambda: erase_person(store(), project_id, str(person), actor=actor()),
+         "The person was erased from the map, the record, the history and the snapshots.", needs="manage")
 
 
 def set_retention(project_id: str, key: str) -> None:
     chosen = st.session_state.get(key)
     until = chosen.isoformat() if chosen else ""
-    _run(lambda: store().set_retention(project_id, until), "Retention date saved.")
+    _run(lambda: store().set_retention(project_id, until, actor=actor()), "Retention date saved.", needs="manage")
 
 
 def purge(project_id: str, key: str) -> None:
@@ -154,5 +163,6 @@ def purge(project_id: str, key: str) -> None:
     if not chosen:
         say("error", "Choose the date to purge before.")
         return
-    _run(lambda: store().purge_history(project_id, before=chosen.isoformat()),
-         f"Old and new values of changes before {chosen.isoformat()} were deleted; the list of entries stays.")
+    _run(lambda: store().purge_history(project_id, before=chosen.isoformat(), actor=actor()),
+         f"Old and new values of changes before {chosen.isoformat()} were deleted; the list of entries stays.",
+         needs="manage")

@@ -14,6 +14,7 @@ from coprod_map.io.read import check_files, detect, read_files
 from coprod_map.model import TABLES
 from coprod_map.record_store import import_with_record
 from coprod_map.store import ProjectInfo
+from coprod_map.ui.auth import actor
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
@@ -226,7 +227,7 @@ def save_match(info: ProjectInfo, name_key: str, column_map: dict[str, dict[str,
         settings = db.project_info(info.id).settings  # the latest saved settings, not the page's copy
         existed = name in settings.column_maps
         maps = {**settings.column_maps, name: match}
-        db.save_settings(info.id, dataclasses.replace(settings, column_maps=maps))
+        db.save_settings(info.id, dataclasses.replace(settings, column_maps=maps), actor=actor())
     except CoprodError as error:
         st.session_state[_MESSAGE] = ("error", f"The column match was not saved: {error}")
         return

@@ -39,6 +39,16 @@ def basic_metrics_for(project_id: str, revision: int) -> pd.DataFrame:
                             betweenness=False)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def measures_table_for(project_id: str, revision: int, *, brokerage: bool) -> pd.DataFrame:
+    """The Measures tab's table: stakeholder order on small maps, most connected first on big ones (whose
+    table shows only the top rows). Read-only."""
+    metrics = metrics_for(project_id, revision) if brokerage else basic_metrics_for(project_id, revision)
+    if len(metrics) <= 20_000:
+        return metrics
+    return metrics.sort_values("degree", ascending=False, kind="stable").reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class PageFacts:
     """What the Relationships page's widgets offer, worked out once per revision."""
@@ -142,3 +152,12 @@ def changes_for(project_id: str, revision: int, earlier: str, later: str) -> tup
     cycles = {c.get("name", ""): c for c in project.settings.cycles}
     changes = nw.tie_changes(project, earlier=cycles.get(earlier, {}), later=cycles.get(later, {}))
     return changes, nw.cycle_dropouts(project, earlier=earlier, later=later)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV for download (UTF-8 with BOM, for Excel), every text cell spreadsheet-safe."""
+    from coprod_map.io.cells import neutralise_series
+
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    safe = frame.assign(**{c: neutralise_series(frame[c].astype(str)) for c in text})
+    return safe.to_csv(index=False).encode("utf-8-sig")

@@ -14,6 +14,7 @@ import streamlit as st
 
 from coprod_map.errors import CoprodError
 from coprod_map.store import ProjectInfo
+from coprod_map.ui.auth import actor, allowed, make_owner, may_create_projects
 from coprod_map.ui.state import current_project_id, set_project, store
 from coprod_map.ui.widgets import safe_text
 
@@ -34,6 +35,7 @@ __all__ = [
 PICKER_KEY = "home_project_picker"
 _MESSAGE = "_home_message"
 COUNTED_TABLES = ("stakeholders", "relationships", "activities", "participation")
+_NOT_ALLOWED = "Not done: your role in this project does not allow it. Ask the project's owner."
 
 
 def _say(kind: str, text: str) -> None:
@@ -65,20 +67,29 @@ def _guard(action: Callable[[], None]) -> None:
 
 
 def open_chosen() -> None:
-    set_project(st.session_state.get(PICKER_KEY))
+    set_project(st.session_state.get(PICKER_KEY))  # the page's guard closes it again if this person may not open it
 
 
 def open_sample() -> None:
+    if not may_create_projects():  # widget callbacks run before the page's guard: check again
+        return
+
     def run() -> None:
         from coprod_map.sample import load_sample
+        from coprod_map.store import acting_as
 
-        _open(load_sample(store()))
+        with acting_as(actor()):
+            project_id = load_sample(store())
+        make_owner(project_id)
+        _open(project_id)
         _say("success", "The sample project is open. Have a look around: nothing you change here affects your own projects.")
 
     _guard(run)
 
 
 def create_project(name_key: str, description_key: str) -> None:
+    if not may_create_projects():
+        return
     name = str(st.session_state.get(name_key, "")).strip()
     description = str(st.session_state.get(description_key, "")).strip()
     if not name:
@@ -86,7 +97,9 @@ def create_project(name_key: str, description_key: str) -> None:
         return
 
     def run() -> None:
-        _open(store().create_project(name, description=description))
+        project_id = store().create_project(name, description=description, actor=actor())
+        make_owner(project_id)  # with sign-in, its creator owns it (and can add others)
+        _open(project_id)
         st.session_state[name_key] = ""
         st.session_state[description_key] = ""
         _say("success", f"Created and opened '{name}'.")
@@ -95,6 +108,9 @@ def create_project(name_key: str, description_key: str) -> None:
 
 
 def rename_current(name_key: str, description_key: str) -> None:
+    if not allowed("edit"):  # widget callbacks run before the page's guard: check again
+        _say("error", _NOT_ALLOWED)
+        return
     project_id = current_project_id()
     name = str(st.session_state.get(name_key, "")).strip()
     if not project_id or not name:
@@ -104,13 +120,16 @@ def rename_current(name_key: str, description_key: str) -> None:
     def run() -> None:
         description = st.session_state.get(description_key)
         description = str(description).strip() if description else None  # blank keeps the old one
-        store().rename_project(project_id, name, description=description)
+        store().rename_project(project_id, name, description=description, actor=actor())
         _say("success", f"Renamed to '{name}'.")
 
     _guard(run)
 
 
 def copy_current(name_key: str) -> None:
+    if not allowed("edit"):  # widget callbacks run before the page's guard: check again
+        _say("error", _NOT_ALLOWED)
+        return
     project_id = current_project_id()
     name = str(st.session_state.get(name_key, "")).strip()
     if not project_id or not name:
@@ -118,7 +137,9 @@ def copy_current(name_key: str) -> None:
         return
 
     def run() -> None:
-        _open(store().copy_project(project_id, name))
+        copied = store().copy_project(project_id, name, actor=actor())
+        make_owner(copied)
+        _open(copied)
         st.session_state[name_key] = ""
         _say("success", f"Made a copy called '{name}' and opened it.")
 
@@ -126,6 +147,9 @@ def copy_current(name_key: str) -> None:
 
 
 def delete_current(confirm_key: str, expected_name: str) -> None:
+    if not allowed("manage"):
+        _say("error", _NOT_ALLOWED)
+        return
     project_id = current_project_id()
     typed = str(st.session_state.get(confirm_key, "")).strip()
     if not project_id:
@@ -135,7 +159,7 @@ def delete_current(confirm_key: str, expected_name: str) -> None:
         return
 
     def run() -> None:
-        store().delete_project(project_id)
+        store().delete_project(project_id, actor=actor())
         _open(None)
         st.session_state[confirm_key] = ""
         _say("info", f"Deleted the project '{expected_name}'.")

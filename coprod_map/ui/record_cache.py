@@ -34,7 +34,8 @@ from coprod_map.record import (
     edits_from_changes,
 )
 from coprod_map.record_store import apply_record_edits, load_record
-from coprod_map.store import ProjectInfo
+from coprod_map.store import ProjectInfo, acting_as
+from coprod_map.ui.auth import actor, allowed, may_see_private
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.editing import editor_key, message_key, reset_editor, saved_now, show_message
 from coprod_map.ui.state import store
@@ -67,19 +68,22 @@ def health_for(project_id: str, revision: int) -> pd.DataFrame:
 # --- who may see private fields -------------------------------------------------------------
 
 def private_toggle() -> bool:
-    """The clearly labelled "show private fields" switch; returns whether private fields are shown."""
-    st.toggle(
-        "Show private fields (needs)",
-        key=PRIVATE_TOGGLE_KEY,
-        help="There is no sign-in yet, so anyone using this app can tick this. Tick it only when the people "
-        "who can see the screen may see each person's stated needs. Private fields never go into shared reports.",
-    )
+    """The clearly labelled "show private fields" switch (only for people who may see them); returns whether
+    private fields are shown."""
+    if may_see_private():
+        st.toggle(
+            "Show private fields (needs)",
+            key=PRIVATE_TOGGLE_KEY,
+            help="Tick this only when everyone who can see the screen may see each person's stated needs. "
+            "Private fields never go into shared reports.",
+        )
     return can_see_private()
 
 
 def can_see_private() -> bool:
-    """Whether this session may see private fields. THE one place to replace with real access control."""
-    return bool(st.session_state.get(PRIVATE_TOGGLE_KEY, False))
+    """Whether this session shows private fields now: the membership allows it (``may_see_private``, checked
+    against the database on every call) AND the person switched them on. The one rule for every page."""
+    return may_see_private() and bool(st.session_state.get(PRIVATE_TOGGLE_KEY, False))
 
 
 # --- editors ---------------------------------------------------------------------------------
@@ -160,6 +164,10 @@ def _commit(table: str, project_id: str, revision: int, key: str, shown: pd.Data
         return
     name = _editor_table(table)
     key_of_message = message_key(name)
+    if not allowed("edit"):  # callbacks run before the page's guard: a stale editor writes nothing
+        st.session_state[key_of_message] = ("error", "Nothing was saved: your role does not let you change this.")
+        reset_editor(name)
+        return
     try:
         db = store()
         if db.revision(project_id) != revision:
@@ -169,7 +177,8 @@ def _commit(table: str, project_id: str, revision: int, key: str, shown: pd.Data
             return
         existing = record_for(project_id, revision).table(table)
         upserts, deletes = edits_from_changes(table, shown, changes, existing=existing)
-        apply_record_edits(db, project_id, table, upserts=upserts, deletes=deletes)
+        with acting_as(actor()):  # record edits take no actor: name the signed-in person for the audit trail
+            apply_record_edits(db, project_id, table, upserts=upserts, deletes=deletes)
         st.session_state[key_of_message] = ("saved", saved_now())
     except EditRejected as error:
         st.session_state[key_of_message] = ("problems", error.problems)
@@ -206,10 +215,14 @@ def record_editor(table: str, project: Project, record: Record, info: ProjectInf
 def take_snapshot(info: ProjectInfo, cycle: str, taken_at: str) -> None:
     """Keep the representation and network figures of ``cycle`` as they are now (replacing an earlier snapshot)."""
     name = _editor_table("snapshots")
+    if not allowed("edit"):
+        st.session_state[message_key(name)] = ("error", "Nothing was saved: your role does not let you change this.")
+        return
     try:
         project = load_project(info.id, info.revision)
         rows = rec.snapshot_rows(project, cycle=cycle, taken_at=taken_at)
-        apply_record_edits(store(), info.id, "snapshots", upserts=rows)
+        with acting_as(actor()):
+            apply_record_edits(store(), info.id, "snapshots", upserts=rows)
         st.session_state[message_key(name)] = ("saved", f"Snapshot of {cycle} kept. {saved_now()}")
     except EditRejected as error:
         st.session_state[message_key(name)] = ("problems", error.problems)

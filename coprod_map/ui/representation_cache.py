@@ -9,15 +9,19 @@ the project itself comes from ``load_project`` (a shared, read-only ``cache_reso
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from coprod_map.analysis import representation
 from coprod_map.ui.cache import load_project
+from coprod_map.viz import charts, summaries
 
-__all__ = ["choices", "gaps", "missing", "options_key", "trend", "voices"]
+__all__ = ["ChartView", "choices", "gap_views", "gaps", "missing", "missing_csv", "options_key", "pair_view", "trend", "trend_view",
+           "voices"]
 
 Options = tuple[tuple[str, Any], ...]
 
@@ -50,9 +54,9 @@ def trend(project_id: str, revision: int, by: tuple[str, ...], period: str, opti
     return representation.trend_table(project, by=by, period=period, **kwargs)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def missing(project_id: str, revision: int, options: Options) -> pd.DataFrame:
-    """``representation.missing_stakeholders``."""
+    """``representation.missing_stakeholders`` (one row per person: shared and read-only, never copied)."""
     project = load_project(project_id, revision)
     return representation.missing_stakeholders(project, **_kwargs(options, *_WHO_OPTIONS))
 
@@ -78,3 +82,64 @@ def choices(project_id: str, revision: int) -> dict[str, Any]:
         "min_cell": int(project.settings.min_cell),
         "has_reference": bool(len(project.reference)),
     }
+
+
+# --- whole charts: built once per (project, revision, options), shared read-only -----------------------
+
+@dataclass(frozen=True)
+class ChartView:
+    """A chart with its table (small-cell suppressed) and its plain-language summary."""
+
+    figure: go.Figure
+    table: pd.DataFrame
+    summary: str
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def gap_views(project_id: str, revision: int, attribute: str, options: Options,
+              min_cell: int) -> tuple[ChartView, ChartView, list[str]]:
+    """The Gaps tab: the gap chart, the share chart and the findings in sentences."""
+    table = gaps(project_id, revision, (attribute,), options)
+    readable = summaries.readable_table(representation.suppress_small_cells(table))
+    share_summary = (summaries.suppressed_caption(table, min_cell=min_cell)
+                     or "Grey striped bars: those affected. Blue bars: those involved, with their likely range.")
+    return (ChartView(charts.gap_chart(table), readable, summaries.gap_summary(table, min_cell=min_cell)),
+            ChartView(charts.share_chart(table), readable, share_summary),
+            list(summaries.gap_sentences(table, min_cell=min_cell, findings_only=True)))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def pair_view(project_id: str, revision: int, pair: tuple[str, str], options: Options,
+              min_cell: int) -> tuple[ChartView, bool]:
+    """The Intersections tab, and whether it fell back to the register (no reference for the pair)."""
+    table = gaps(project_id, revision, pair, options)
+    fallback = dict(options).get("mode") == "population" and bool(table["affected_share"].isna().all())
+    if fallback:
+        table = gaps(project_id, revision, pair, options_key(**{**dict(options), "mode": "register"}))
+    return ChartView(charts.intersection_heatmap(table),
+                     summaries.readable_table(representation.suppress_small_cells(table)),
+                     summaries.gap_summary(table, min_cell=min_cell)), fallback
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def trend_view(project_id: str, revision: int, attribute: str, period: str, options: Options,
+               min_cell: int) -> tuple[ChartView, str] | None:
+    """The Over time tab (None: no activities with dates or cycles), and its suppression caption."""
+    over_time = trend(project_id, revision, (attribute,), period, options)
+    if over_time.empty:
+        return None
+    view = ChartView(charts.trend_chart(over_time),
+                     summaries.readable_table(representation.suppress_small_cells(over_time)),
+                     summaries.trend_summary(over_time))
+    return view, summaries.suppressed_caption(over_time, min_cell=min_cell) or ""
+
+
+def missing_csv(project_id: str, revision: int, options: Options) -> bytes:
+    """The whole "affected but not involved" list as CSV (UTF-8 with BOM, for Excel), every text cell
+    spreadsheet-safe; built only when someone asks for the download."""
+    from coprod_map.io.cells import neutralise_series
+
+    who = missing(project_id, revision, options)
+    safe = who.assign(**{c: neutralise_series(who[c].astype(str)) for c in who.columns
+                         if who[c].dtype == object or pd.api.types.is_string_dtype(who[c])})
+    return safe.to_csv(index=False).encode("utf-8-sig")

@@ -13,6 +13,7 @@ from streamlit.errors import StreamlitAPIException
 
 from coprod_map.errors import ProjectNotFound
 from coprod_map.store import ProjectInfo, Store, default_database_url
+from coprod_map.ui.auth import guard
 
 PROJECT_KEY = "project_id"
 
@@ -39,7 +40,10 @@ def set_project(project_id: str | None) -> None:
 
 
 def require_project() -> ProjectInfo:
-    """The open project's info; otherwise a prompt to choose one, and the page stops."""
+    """The open project's info; otherwise a prompt to choose one, and the page stops.
+
+    The access guard runs first (sign-in, membership, the calling page's role), outside every cache."""
+    guard()
     project_id = current_project_id()
     if project_id:
         try:

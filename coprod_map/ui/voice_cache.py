@@ -25,7 +25,8 @@ from coprod_map.participation_voice import (
     duplicate_table,
 )
 from coprod_map.record import NEED_CATEGORIES, cycle_names
-from coprod_map.store import ProjectInfo
+from coprod_map.store import ProjectInfo, acting_as
+from coprod_map.ui.auth import actor
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
 
@@ -221,13 +222,15 @@ def link_panel(info: ProjectInfo, people: pd.DataFrame) -> None:
          "They see only the form, never the map or the other pages.")
     enabled = st.toggle("Participant link switched on", value=bool(link and link.enabled), key=f"voice_link_{info.id}")
     if enabled != bool(link and link.enabled):
-        link = voice_store.set_link_enabled(db, info.id, enabled)
+        with acting_as(actor()):
+            link = voice_store.set_link_enabled(db, info.id, enabled)
         st.rerun()
     if link:
         st.code(_app_base() + "?" + urlencode({"join": link.token}), language=None)
         st.caption("On" if link.enabled else "Off: the link shows 'This link is not open at the moment'.")
         if st.button("Make a new link (the old one stops working)", key="voice_regenerate"):
-            voice_store.regenerate_link(db, info.id)
+            with acting_as(actor()):
+                voice_store.regenerate_link(db, info.id)
             st.rerun()
     persons = people.loc[people["kind"] == "person"]
     labels = dict(zip(persons["id"], persons["name"], strict=True))
@@ -240,7 +243,8 @@ def link_panel(info: ProjectInfo, people: pd.DataFrame) -> None:
                                 format_func=lambda i: f"{labels.get(i, i)} ({i})")
         if st.form_submit_button("Save the list of names"):
             try:
-                voice_store.set_people_ok(db, info.id, list(chosen))
+                with acting_as(actor()):
+                    voice_store.set_people_ok(db, info.id, list(chosen))
                 st.session_state[_QUEUE_MESSAGE] = ("saved", "The list of names was saved.")
             except EditRejected as error:
                 st.session_state[_QUEUE_MESSAGE] = ("problems", error.problems)
@@ -268,15 +272,16 @@ def _decide(info: ProjectInfo, submission_id: str, action: str, target: str, inv
             st.session_state[_QUEUE_MESSAGE] = ("error", "The project changed a moment ago (perhaps a new submission), "
                                                 "so nothing was done. Please look again and confirm.")
             return
-        if action == "accept":
-            _, new_id = voice_store.accept(db, info.id, submission_id, involvement=involvement, outcome=note)
-            text = f"Submission {submission_id} was added to the map as {new_id}."
-        elif action == "merge":
-            _, notes = voice_store.merge(db, info.id, submission_id, target, outcome=note)
-            text = f"Submission {submission_id} was added to {target}. " + " ".join(notes)
-        else:
-            voice_store.decline(db, info.id, submission_id, outcome=note)
-            text = f"Submission {submission_id} was declined. The map was not changed."
+        with acting_as(actor()):  # the audit trail names the signed-in person
+            if action == "accept":
+                _, new_id = voice_store.accept(db, info.id, submission_id, involvement=involvement, outcome=note)
+                text = f"Submission {submission_id} was added to the map as {new_id}."
+            elif action == "merge":
+                _, notes = voice_store.merge(db, info.id, submission_id, target, outcome=note)
+                text = f"Submission {submission_id} was added to {target}. " + " ".join(notes)
+            else:
+                voice_store.decline(db, info.id, submission_id, outcome=note)
+                text = f"Submission {submission_id} was declined. The map was not changed."
         st.session_state[_QUEUE_MESSAGE] = ("saved", text)
     except EditRejected as error:
         st.session_state[_QUEUE_MESSAGE] = ("problems", error.problems)
@@ -358,7 +363,8 @@ def decided_panel(info: ProjectInfo, subs: pd.DataFrame) -> None:
         chosen = st.selectbox("Submission to remove", list(subs["id"]), key="voice_withdraw_id")
         if st.form_submit_button("Remove this submission and its ideas"):
             try:
-                voice_store.withdraw(store(), info.id, chosen)
+                with acting_as(actor()):
+                    voice_store.withdraw(store(), info.id, chosen)
                 st.session_state[_QUEUE_MESSAGE] = ("saved", f"Submission {chosen} was removed.")
             except EditRejected as error:
                 st.session_state[_QUEUE_MESSAGE] = ("problems", error.problems)
@@ -398,7 +404,8 @@ def ideas_log(info: ProjectInfo, decisions: pd.DataFrame, actions: pd.DataFrame)
     if saved:
         deletes = [i for i in log["id"] if i not in set(edited["id"].astype(str))]
         try:
-            voice_store.apply_idea_edits(store(), info.id, upserts=edited, deletes=deletes)
+            with acting_as(actor()):
+                voice_store.apply_idea_edits(store(), info.id, upserts=edited, deletes=deletes)
             st.session_state[_QUEUE_MESSAGE] = ("saved", "The ideas and questions log was saved.")
         except EditRejected as error:
             st.session_state[_QUEUE_MESSAGE] = ("problems", error.problems)

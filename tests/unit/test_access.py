@@ -125,7 +125,7 @@ def test_a_version_5_database_gains_memberships_with_its_data_intact(sqlite_url)
     engine.dispose()
     store = Store(sqlite_url)
     try:
-        assert store.schema_version() == schema.SCHEMA_VERSION == 6
+        assert store.schema_version() == schema.SCHEMA_VERSION >= 6
         assert "memberships" in sa.inspect(store.engine).get_table_names()
         assert store.load("p1").stakeholders["id"].tolist() == ["007"]
         assert store.revision("p1") == 3
@@ -155,7 +155,7 @@ def test_a_failed_upgrade_leaves_version_5(sqlite_url, monkeypatch):
         assert schema.read_version(conn) == 5
         assert "memberships" not in sa.inspect(conn).get_table_names()  # all or nothing
     engine.dispose()
-    assert Store(sqlite_url).schema_version() == 6  # the next start runs it again
+    assert Store(sqlite_url).schema_version() == schema.SCHEMA_VERSION  # the next start runs it again
 
 
 KILLED_MIGRATION = """
@@ -206,6 +206,6 @@ def test_a_process_killed_during_the_upgrade_leaves_version_5_and_the_next_start
     engine.dispose()
     store = Store(sqlite_url)
     try:
-        assert store.schema_version() == 6 and store.project_info("p1").name == "Old"
+        assert store.schema_version() == schema.SCHEMA_VERSION and store.project_info("p1").name == "Old"
     finally:
         store.close()

@@ -244,7 +244,7 @@ def test_a_version_4_database_gains_the_voice_tables_with_its_data_intact(sqlite
     engine.dispose()
     store = Store(sqlite_url)
     try:
-        assert store.schema_version() == 5
+        assert store.schema_version() == schema.SCHEMA_VERSION
         assert set(schema.VOICE_TABLES) <= set(sa.inspect(store.engine).get_table_names())
         assert store.load("p1").stakeholders["id"].tolist() == ["007"]
         link = voice_store.set_link_enabled(store, "p1", True)
