@@ -202,10 +202,7 @@ def split_list(value: Any) -> list[str]:
     """
     if value is None or (isinstance(value, float) and value != value):
         return []
-    if isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = str(value).split(LIST_SEPARATOR)
+    items = value if isinstance(value, (list, tuple)) else str(value).split(LIST_SEPARATOR)
     return [str(item).strip() for item in items if str(item).strip()]
 
 
@@ -496,10 +493,7 @@ def from_graph(G: nx.Graph) -> Project:
     node_rows = [{"id": str(n), **data} for n, data in G.nodes(data=True)]
     columns = ["id", *G.graph.get("stakeholder_columns", [])]
     stakeholders = pd.DataFrame(node_rows, columns=_ordered(columns, node_rows))
-    if G.is_multigraph():
-        edges = G.edges(keys=True, data=True)
-    else:
-        edges = ((u, v, None, d) for u, v, d in G.edges(data=True))
+    edges = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, None, d) for u, v, d in G.edges(data=True))
     edge_rows = []
     for i, (u, v, key, data) in enumerate(edges, start=1):
         edge_id = str(key) if key is not None and not isinstance(key, int) else str(data.get("id", f"r{i}"))

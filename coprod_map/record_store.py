@@ -4,18 +4,26 @@ Functions take a :class:`coprod_map.store.Store` and use its transaction helpers
 runs in ONE transaction (SQLite ``BEGIN IMMEDIATE``), is checked before a single row is written
 (``EditRejected``/``ImportRejected`` name table, row id and column; nothing is written), and moves the
 project's revision on by one, exactly like the map's own edits. Changed rows get ``version + 1``.
+
+No lost updates, as on the map (``coprod_map.conflicts``): an editor remembers ``record_versions`` when it is
+built and passes them as ``expected_versions``; a row it changes or deletes that someone else changed, deleted
+or added meanwhile raises ``EditConflict`` inside the saving transaction, under the project's row lock, and
+nothing is written. A row is named by its key (``"N1 / a1"`` for two-column keys, as the audit trail does).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from coprod_map import schema
+from coprod_map import conflicts, schema
+from coprod_map.conflicts import Conflict, EditConflict, find_conflicts
 from coprod_map.errors import EditRejected, ImportRejected, Problem
 from coprod_map.model import Project, ProjectSettings
 from coprod_map.record import (
@@ -32,7 +40,8 @@ from coprod_map.record import (
 )
 from coprod_map.store import Store
 
-__all__ = ["apply_record_edits", "import_record", "import_with_record", "load_record", "record_table"]
+__all__ = ["RecordConflict", "apply_record_edits", "import_record", "import_with_record", "load_record", "record_table",
+           "record_versions"]
 
 _SEP = "\x1f"
 #: Parents first (need_met points at needs).
@@ -71,6 +80,78 @@ def record_table(store: Store, project_id: str, table: str) -> pd.DataFrame:
     with store._read() as conn:
         store._project_row(conn, project_id)
         return _read_table(conn, project_id, table)
+
+
+def record_versions(store: Store, project_id: str, table: str) -> pd.DataFrame:
+    """The key columns and ``version`` of every row of record ``table``: what an editor remembers when built."""
+    _known(table)
+    t = _sql(table)
+    keys = RECORD_KEYS[table]
+    with store._read() as conn:
+        store._project_row(conn, project_id)
+        frame = pd.read_sql(sa.select(*(t.c[k] for k in keys), t.c.version).where(t.c.project_id == project_id)
+                            .order_by(t.c.seq), conn)
+    return frame.astype({**{k: object for k in keys}, "version": int})
+
+
+@dataclass(frozen=True)
+class RecordConflict(Conflict):
+    """A conflict on a row of the record, worded with the record's own name for the row ("Decision 'D1' ...")."""
+
+    def describe(self) -> str:
+        """
+        >>> RecordConflict("decisions", "D1", "changed", 1, 2, "ann", "2026-05-01T10:02:00").describe()
+        "Decision 'D1' was changed by ann at 2026-05-01 10:02 (UTC)."
+        """
+        word = TABLE_WORDS[self.table][1].capitalize() if self.table in TABLE_WORDS else self.table
+        return Conflict(word, self.id, self.what, self.expected, self.current, self.by, self.at).describe()
+
+
+def _key_names(table: str, frame: pd.DataFrame) -> pd.Series:
+    """Each row's key in the audit trail's words: ``D1``, or ``N1 / a1`` for a two-column key."""
+    keys = RECORD_KEYS[table]
+    out = frame[keys[0]].astype(object).map(str).astype(object)
+    for key in keys[1:]:
+        out = (out + " / " + frame[key].astype(object).map(str)).astype(object)
+    return out
+
+
+def _version_frame(table: str, versions: pd.DataFrame | Mapping) -> pd.DataFrame:
+    """``record_versions``' frame (key columns and ``version``), or ``{key: version}`` with a tuple for a two-column
+    key -> the ``id``/``version`` frame ``coprod_map.conflicts`` compares."""
+    if isinstance(versions, pd.DataFrame):
+        keys = RECORD_KEYS[table]
+        if "version" not in versions or not all(k in versions for k in keys):
+            raise ValueError(f"expected_versions for {table} needs columns {', '.join((*keys, 'version'))}")
+        return pd.DataFrame({"id": _key_names(table, versions).to_numpy(), "version": versions["version"].to_numpy()})
+    names = [" / ".join(map(str, k)) if isinstance(k, (tuple, list)) else str(k) for k in versions]
+    return pd.DataFrame({"id": pd.Series(names, dtype=object), "version": list(versions.values())})
+
+
+def _check_versions(conn: Connection, project_id: str, table: str, expected: pd.DataFrame | Mapping,
+                    touched: Iterable[str]) -> None:
+    """Inside the saving transaction: lock the project row, compare, raise ``EditConflict`` naming each row."""
+    p = schema.METADATA.tables["projects"]
+    # Every versioned save of this project queues behind this one (FOR UPDATE on PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE has already serialised writers, and SQLAlchemy leaves FOR UPDATE out there).
+    conn.execute(sa.select(p.c.id).where(p.c.id == project_id).with_for_update())
+    touched = list(dict.fromkeys(touched))
+    if not touched:
+        return
+    t = _sql(table)
+    saved = pd.read_sql(sa.select(*(t.c[k] for k in RECORD_KEYS[table]), t.c.version)
+                        .where(t.c.project_id == project_id), conn)
+    found = find_conflicts(_version_frame(table, expected), _version_frame(table, saved), touched)
+    if not len(found):
+        return
+    authors = conflicts._authors(conn, project_id, schema.RECORD_SQL_TABLES[table], found["id"].tolist())
+    authors = authors.set_index("key")
+    raise EditConflict([
+        RecordConflict(table=table, id=str(i), what=str(w), expected=None if pd.isna(e) else int(e),
+                       current=None if pd.isna(c) else int(c), by=str(authors["by"].get(i, "")),
+                       at=str(authors["at"].get(i, "")))
+        for i, w, e, c in zip(found["id"], found["what"], found["expected"], found["current"], strict=True)
+    ])
 
 
 def _known(table: str) -> None:
@@ -119,6 +200,8 @@ def apply_record_edits(
     *,
     upserts: pd.DataFrame | None = None,
     deletes: list | None = None,
+    expected_versions: pd.DataFrame | Mapping | None = None,
+    actor: str | None = None,
 ) -> int:
     """Upsert whole rows of record ``table`` and delete rows by key, as one checked change.
 
@@ -126,6 +209,10 @@ def apply_record_edits(
     ``cycle``, ``(cycle, kind)``). Stakeholder, activity, need, cycle and component names must exist;
     coded values, numbers and dates must be valid. Returns the project's revision (moved on by one
     when anything changed). Deleting a need removes whether it was met at each activity too.
+
+    ``expected_versions``: the ``record_versions`` the editor was built from (or ``{key: version}``). A row being
+    changed or deleted that someone else changed, deleted or added since raises ``EditConflict`` naming the
+    row, who and when, and nothing is written. ``actor``: who the audit trail names (else ``acting_as``'s).
     """
     _known(table)
     delete_keys = _delete_keys(table, deletes or [])
@@ -139,6 +226,9 @@ def apply_record_edits(
 
     with store._write() as conn:
         row = store._project_row(conn, project_id)
+        if expected_versions is not None:  # first, under the project's lock: no save can slip in between
+            touched = [*(_key_names(table, raw) if len(raw) else []), *(" / ".join(k) for k in delete_keys)]
+            _check_versions(conn, project_id, table, expected_versions, touched)
         current = _read_table(conn, project_id, table)
         if len(raw):
             filled = _with_saved_values(table, raw, current)
@@ -158,7 +248,7 @@ def apply_record_edits(
         changed = _write(conn, project_id, table, current, incoming, delete_keys)
         if not changed:
             return int(row.revision)
-        _intend(store, conn, "edit", f"edited the record: {TABLE_WORDS[table][0].lower()}")
+        _intend(store, conn, "edit", f"edited the record: {TABLE_WORDS[table][0].lower()}", actor=actor)
         return store._bump(conn, project_id)
 
 
@@ -256,11 +346,11 @@ def _save_record(conn: Connection, project_id: str, record: Record, *, settings:
             _write(conn, project_id, table, current, normalised.table(table), [])
 
 
-def _intend(store: Store, conn: Connection, kind: str, summary: str) -> None:
+def _intend(store: Store, conn: Connection, kind: str, summary: str, *, actor: str | None = None) -> None:
     """Tell the store's audit trail what this change is, where the store keeps one (the history work)."""
     intend = getattr(store, "_intend", None)
     if intend is not None:
-        intend(conn, kind, None, summary=summary)
+        intend(conn, kind, actor, summary=summary)
 
 
 def _need_ok(problem: Problem, saved: set[str]) -> bool:

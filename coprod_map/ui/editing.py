@@ -345,24 +345,32 @@ def _commit(table: str, project_id: str, revision: int, query: str, page: int, k
     st.session_state[message_key] = ("saved", _saved_now())
 
 
-def _rebased(shown: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+def _rebased(shown: pd.DataFrame, current: pd.DataFrame, *, keys: tuple[str, ...] = ("id",)) -> pd.DataFrame:
     """``shown`` (rows as they were on screen) with each row replaced by its saved version now, where it still
     exists, in the same positions: applying a change-set to this keeps other people's changes to cells the
-    change-set does not touch.
+    change-set does not touch. ``keys``: the columns that name a row (the record's tables have other keys).
 
     >>> then = pd.DataFrame({"id": ["s1", "s2"], "name": ["Ann", "Bo"], "notes": ["", ""]})
     >>> now = pd.DataFrame({"id": ["s2", "s3"], "name": ["Bob", "Cy"], "notes": ["theirs", ""]})
     >>> _rebased(then, now).values.tolist()
     [['s1', 'Ann', ''], ['s2', 'Bob', 'theirs']]
     """
-    if "id" not in shown or "id" not in current or shown.empty:
+    if shown.empty or any(k not in shown or k not in current for k in keys):
         return shown
-    latest = current.drop_duplicates("id").set_index("id")
-    ids = shown["id"].astype(str)
+
+    def names(frame: pd.DataFrame) -> pd.Series:
+        out = frame[keys[0]].astype(str)
+        for key in keys[1:]:
+            out = out + "\x1f" + frame[key].astype(str)
+        return out
+
+    latest = current.set_index(names(current).to_numpy())
+    latest = latest.loc[~latest.index.duplicated()]
+    ids = names(shown)
     have = ids.isin(latest.index).to_numpy()
     if not have.any():
         return shown
-    fresh = latest.reindex(ids[have].to_numpy()).rename_axis("id").reset_index().reindex(columns=shown.columns)
+    fresh = latest.reindex(ids[have].to_numpy()).reset_index(drop=True).reindex(columns=shown.columns)
     fresh.index = shown.index[have]
     return pd.concat([shown.loc[~have], fresh]).sort_index()
 
@@ -421,8 +429,9 @@ def _copy_changes(changes: dict) -> dict:
     }
 
 
-def _show_refusal(table: str, refused: dict, project_id: str) -> None:
-    """The problems of the refused change, above the editor that still shows it, and a way out."""
+def _show_refusal(table: str, refused: dict, project_id: str, *, save_anyway: Any = None) -> None:
+    """The problems of the refused change, above the editor that still shows it, and a way out
+    (``save_anyway(table, project_id)``: the "Save mine anyway" callback; the map's by default)."""
     if refused["kind"] == "conflict":
         message, details = refused["body"]
         st.warning(safe_text(message), icon=":material/group:")
@@ -432,7 +441,7 @@ def _show_refusal(table: str, refused: dict, project_id: str) -> None:
         left, right = st.columns(2)
         left.button("Discard my changes", key=f"discard_{table}", on_click=discard_changes, args=(table,),
                     icon=":material/undo:", help="Keep their change: forget yours and show the table as saved now.")
-        right.button("Save mine anyway", key=f"save_anyway_{table}", on_click=save_mine_anyway,
+        right.button("Save mine anyway", key=f"save_anyway_{table}", on_click=save_anyway or save_mine_anyway,
                      args=(table, project_id), icon=":material/save:",
                      help="The cells you changed replace theirs; the cells you did not change keep their version.")
         return
@@ -530,10 +539,11 @@ def table_editor(table: str, project: Project, info: ProjectInfo) -> pd.DataFram
     return visible
 
 
-def _commit_stale(table: str, project_id: str, revision: int) -> bool:
+def _commit_stale(table: str, project_id: str, revision: int, *, commit: Any = None) -> bool:
     """A change-set left in the editor of an earlier revision and not tried yet (the browser's callback tries
     it before the page runs; code and tests set it without one): try it now, against that editor's rows and
-    versions, as the callback would have. True when it did (the page then runs again)."""
+    versions, as the callback would have (``commit(key)``: the record's editors bring their own). True when it
+    did (the page then runs again)."""
     seen = st.session_state.get(_seen_key(table))
     if not seen or seen["project_id"] != project_id:
         return False
@@ -543,7 +553,10 @@ def _commit_stale(table: str, project_id: str, revision: int) -> bool:
         return False
     if _handled(table, key, changes):
         return False
-    _commit(table, project_id, seen["revision"], seen["query"], seen["page"], key)
+    if commit is not None:
+        commit(key)
+    else:
+        _commit(table, project_id, seen["revision"], seen["query"], seen["page"], key)
     return True
 
 
@@ -605,3 +618,14 @@ __all__ += ["KEY_COLUMNS", "show_message"]
 message_key = _message_key
 reset_editor = _reset_editor
 saved_now = _saved_now
+# ... and the conflict handling they share with the map's editors (one place for it, not two).
+seen_key = _seen_key
+refused_key = _refused_key
+handled_key = _handled_key
+canon = _canon
+handled = _handled
+pending_refusal = _pending_refusal
+keep_refused = _keep_refused
+show_refusal = _show_refusal
+rebased = _rebased
+commit_stale = _commit_stale

@@ -4,6 +4,12 @@ Cached values are keyed on ``(project_id, revision)``: every record edit moves t
 nothing is stale and projects never share an entry. Editors follow ``coprod_map.ui.editing``: the
 key carries the revision and a reset counter, and ``on_change`` writes each change in its own
 transaction before "Saved" shows.
+
+No lost updates, with the map editors' own conflict handling (``coprod_map.ui.editing``): an editor remembers
+the rows and ``record_versions`` it was built from and saves against them, so edits to different rows both save
+even when the project moved on meanwhile. A row someone else changed or deleted first is refused
+(``EditConflict``, "changed by X at T"): the typed change stays in the same editor, with "Discard my changes"
+and "Save mine anyway". A change that breaks a rule also stays on screen under its problems.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import streamlit as st
 from coprod_map.analysis import health
 from coprod_map.analysis import record as rec
 from coprod_map.components import COMPONENTS
+from coprod_map.conflicts import EditConflict
 from coprod_map.editing import has_changes
 from coprod_map.errors import EditRejected, StoreError
 from coprod_map.model import Project
@@ -25,6 +32,7 @@ from coprod_map.record import (
     FIELDS,
     MET,
     NEED_CATEGORIES,
+    RECORD_KEYS,
     RECORD_TABLES,
     RETURNED_KINDS,
     SCORE_RANGE,
@@ -33,11 +41,27 @@ from coprod_map.record import (
     cycle_names,
     edits_from_changes,
 )
-from coprod_map.record_store import apply_record_edits, load_record
-from coprod_map.store import ProjectInfo, acting_as
+from coprod_map.record_store import apply_record_edits, load_record, record_table, record_versions
+from coprod_map.store import ProjectInfo
 from coprod_map.ui.auth import actor, allowed, may_see_private
 from coprod_map.ui.cache import load_project
-from coprod_map.ui.editing import editor_key, message_key, reset_editor, saved_now, show_message
+from coprod_map.ui.editing import (
+    canon,
+    commit_stale,
+    editor_key,
+    handled,
+    handled_key,
+    keep_refused,
+    message_key,
+    pending_refusal,
+    rebased,
+    refused_key,
+    reset_editor,
+    saved_now,
+    seen_key,
+    show_message,
+    show_refusal,
+)
 from coprod_map.ui.state import store
 
 __all__ = [
@@ -47,6 +71,7 @@ __all__ = [
     "private_toggle",
     "record_editor",
     "record_for",
+    "save_mine_anyway",
     "take_snapshot",
 ]
 
@@ -157,57 +182,139 @@ def _editor_table(table: str) -> str:
     return f"record_{table}"
 
 
-def _commit(table: str, project_id: str, revision: int, key: str, shown: pd.DataFrame) -> None:
-    """on_change: write the editor's change-set in one transaction; leave a message for the page."""
+_NOT_ALLOWED = "Nothing was saved: your role does not let you change this."
+_MOVED_ON = ("Someone (perhaps you, in another tab) changed this project a moment ago, so this edit was not saved. "
+             "The table now shows the latest data: please make the change again.")
+
+
+def _versions_at(project_id: str, table: str, revision: int) -> pd.DataFrame | None:
+    """The row versions of ``table`` at ``revision`` (``None`` when a save slipped in while reading them: then the
+    old "the project moved on" check stands in)."""
+    db = store()
+    try:
+        versions = record_versions(db, project_id, table)
+        if db.revision(project_id) != revision:
+            return None
+    except (StoreError, EditRejected):
+        return None
+    return versions
+
+
+def _remember(table: str, info: ProjectInfo, key: str, project: Project, record: Record,
+              shown: pd.DataFrame) -> dict:
+    """Note what the editor ``key`` is built from (once per key: the key carries the revision)."""
+    name = _editor_table(table)
+    seen = st.session_state.get(seen_key(name))
+    if seen and seen["key"] == key and seen["project_id"] == info.id:
+        return seen
+    seen = {"key": key, "project_id": info.id, "revision": info.revision, "table": table, "project": project,
+            "record": record, "shown": shown, "versions": _versions_at(info.id, table, info.revision)}
+    st.session_state[seen_key(name)] = seen
+    return seen
+
+
+def _commit(table: str, project_id: str, key: str) -> None:
+    """on_change: write the editor's change-set in one transaction, checked against the row versions the editor
+    was built from; a refused change stays in the editor with the reason."""
+    name = _editor_table(table)
     changes = st.session_state.get(key)
     if not has_changes(changes):
         return
-    name = _editor_table(table)
-    key_of_message = message_key(name)
-    if not allowed("edit"):  # callbacks run before the page's guard: a stale editor writes nothing
-        st.session_state[key_of_message] = ("error", "Nothing was saved: your role does not let you change this.")
+    st.session_state[handled_key(name)] = (key, canon(changes))
+    seen = st.session_state.get(seen_key(name))
+    if not allowed("edit") or not seen or seen["key"] != key:  # callbacks run before the page's guard
         reset_editor(name)
+        st.session_state[message_key(name)] = ("error", _NOT_ALLOWED) if not allowed("edit") else ("warning", _MOVED_ON)
         return
     try:
         db = store()
-        if db.revision(project_id) != revision:
-            st.session_state[key_of_message] = (
-                "warning", "Someone (perhaps you, in another tab) changed this project a moment ago, so this edit "
-                "was not saved. The table now shows the latest data: please make the change again.")
+        if seen["versions"] is None and db.revision(project_id) != seen["revision"]:
+            reset_editor(name)
+            st.session_state[message_key(name)] = ("warning", _MOVED_ON)
             return
-        existing = record_for(project_id, revision).table(table)
-        upserts, deletes = edits_from_changes(table, shown, changes, existing=existing)
-        with acting_as(actor()):  # record edits take no actor: name the signed-in person for the audit trail
-            apply_record_edits(db, project_id, table, upserts=upserts, deletes=deletes)
-        st.session_state[key_of_message] = ("saved", saved_now())
+        existing = record_table(db, project_id, table)  # new ids and taken keys: against what is saved now
+        upserts, deletes = edits_from_changes(table, seen["shown"], changes, existing=existing)
+        apply_record_edits(db, project_id, table, upserts=upserts, deletes=deletes,
+                           expected_versions=seen["versions"], actor=actor())
+    except EditConflict as conflict:
+        keep_refused(name, key, changes, "conflict", (str(conflict), conflict.details()))
+        return
     except EditRejected as error:
-        st.session_state[key_of_message] = ("problems", error.problems)
+        keep_refused(name, key, changes, "problems", error.problems)
+        return
     except StoreError as error:
-        st.session_state[key_of_message] = ("error", f"Nothing was saved: {error}")
-    finally:
+        keep_refused(name, key, changes, "error", f"Nothing was saved: {error}")
+        return
+    reset_editor(name)
+    st.session_state[message_key(name)] = ("saved", saved_now())
+
+
+def save_mine_anyway(name: str, project_id: str) -> None:
+    """Button callback after a conflict: the cells I changed replace theirs, the others keep their saved values;
+    checked against the versions saved now, so a third change made meanwhile is still caught."""
+    refused = st.session_state.get(refused_key(name))
+    seen = st.session_state.get(seen_key(name))
+    if not refused or refused.get("kind") != "conflict" or not seen or seen["key"] != refused["key"]:
+        return
+    if not allowed("edit"):
         reset_editor(name)
+        st.session_state[message_key(name)] = ("error", _NOT_ALLOWED)
+        return
+    table = seen["table"]
+    try:
+        db = store()
+        versions = record_versions(db, project_id, table)  # before the rows: a save in between is then a conflict
+        current = record_table(db, project_id, table)
+        shown = rebased(seen["shown"], current, keys=RECORD_KEYS[table])
+        upserts, deletes = edits_from_changes(table, shown, refused["changes"], existing=current)
+        apply_record_edits(db, project_id, table, upserts=upserts, deletes=deletes, expected_versions=versions,
+                           actor=actor())
+    except EditConflict as conflict:  # a third change, made since the choice was offered
+        refused["body"] = (str(conflict), conflict.details())
+        return
+    except EditRejected as error:
+        refused.update(kind="problems", body=error.problems)
+        return
+    except StoreError as error:
+        refused.update(kind="error", body=f"Nothing was saved: {error}")
+        return
+    reset_editor(name)
+    st.session_state[message_key(name)] = ("saved", f"Your changes were saved in place of theirs. {saved_now()}")
 
 
 def record_editor(table: str, project: Project, record: Record, info: ProjectInfo, *,
                   rows: pd.DataFrame | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """An editable table of one record table (``rows``: a subset to show; ``columns``: the order)."""
-    frame = (record.table(table) if rows is None else rows).reset_index(drop=True)
-    shown = frame[columns or list(RECORD_TABLES[table])].copy()
-    if "private" in shown:
-        shown["private"] = shown["private"].astype("boolean").fillna(True).astype(bool)
     name = _editor_table(table)
-    key = editor_key(name, info.id, info.revision)
+    if commit_stale(name, info.id, info.revision, commit=lambda stale: _commit(table, info.id, stale)):
+        st.rerun()
+    refused = pending_refusal(name, info.id)
+    if refused is None:
+        st.session_state.pop(refused_key(name), None)
+        frame = (record.table(table) if rows is None else rows).reset_index(drop=True)
+        shown = frame[columns or list(RECORD_TABLES[table])].copy()
+        if "private" in shown:
+            shown["private"] = shown["private"].astype("boolean").fillna(True).astype(bool)
+        key = editor_key(name, info.id, info.revision)
+        seen = _remember(table, info, key, project, record, shown)
+    else:  # keep the editor the change was typed in (same key, rows and choices), so what was typed stays
+        seen = st.session_state[seen_key(name)]
+        key = refused["key"]
+    shown = seen["shown"]
     show_message(name)
+    if refused:
+        show_refusal(name, refused, info.id, save_anyway=save_mine_anyway)
     st.data_editor(
         shown, key=key, num_rows="dynamic", hide_index=True, width="stretch",
-        column_config=_column_config(table, project, record), column_order=list(shown.columns),
-        on_change=_commit, args=(table, info.id, info.revision, key, shown),
+        column_config=_column_config(table, seen["project"], seen["record"]), column_order=list(shown.columns),
+        on_change=_commit, args=(table, info.id, key),
     )
-    if has_changes(st.session_state.get(key)):
-        # A change-set set by code or a test (not the browser): commit it the same way, then redraw.
-        _commit(table, info.id, info.revision, key, shown)
+    changes = st.session_state.get(key)
+    if has_changes(changes) and not handled(name, key, changes):
+        # A change-set set by code or a test (not the browser), not tried yet: commit it the same way, then redraw.
+        _commit(table, info.id, key)
         st.rerun()
-    st.caption(f"{len(frame):,} rows in {TABLE_WORDS[table][0].lower()}. Each change is saved as soon as you "
+    st.caption(f"{len(shown):,} rows in {TABLE_WORDS[table][0].lower()}. Each change is saved as soon as you "
                "leave the cell.")
     return shown
 
@@ -216,13 +323,12 @@ def take_snapshot(info: ProjectInfo, cycle: str, taken_at: str) -> None:
     """Keep the representation and network figures of ``cycle`` as they are now (replacing an earlier snapshot)."""
     name = _editor_table("snapshots")
     if not allowed("edit"):
-        st.session_state[message_key(name)] = ("error", "Nothing was saved: your role does not let you change this.")
+        st.session_state[message_key(name)] = ("error", _NOT_ALLOWED)
         return
     try:
         project = load_project(info.id, info.revision)
         rows = rec.snapshot_rows(project, cycle=cycle, taken_at=taken_at)
-        with acting_as(actor()):
-            apply_record_edits(store(), info.id, "snapshots", upserts=rows)
+        apply_record_edits(store(), info.id, "snapshots", upserts=rows, actor=actor())
         st.session_state[message_key(name)] = ("saved", f"Snapshot of {cycle} kept. {saved_now()}")
     except EditRejected as error:
         st.session_state[message_key(name)] = ("problems", error.problems)

@@ -364,10 +364,8 @@ def test_default_database_url(monkeypatch, tmp_path):
     assert (tmp_path / "xdg" / "coprod_map").is_dir()
 
 
-def test_load_of_a_large_project_is_fast(tmp_path):
-    """20k stakeholders with two attributes and 60k relationships load in well under the 5 s page budget."""
-    import time
-
+def test_a_large_project_round_trips_exactly(tmp_path):
+    """20k stakeholders with two attributes and 60k relationships come back as saved (speed: see bench/)."""
     n, m = 20_000, 60_000
     ids = [f"s{i:05d}" for i in range(n)]
     stakeholders = pd.DataFrame({"id": ids, "name": ids, "kind": "person", "roles": "a|b",
@@ -377,13 +375,9 @@ def test_load_of_a_large_project_is_fast(tmp_path):
     project = Project(stakeholders=stakeholders, relationships=relationships).normalised()
     store = Store(f"sqlite:///{tmp_path / 'big.db'}")
     pid = store.create_project("Big")
-    started = time.perf_counter()
     store.import_project(pid, project)
-    imported = time.perf_counter() - started
-    started = time.perf_counter()
     loaded = store.load(pid)
-    took = time.perf_counter() - started
     store.close()
     assert loaded.counts()["relationships"] == m and loaded.stakeholders["area"].iloc[13] == "area 3"
-    assert took < 3.0, f"load took {took:.2f} s"
-    assert imported < 20.0, f"import took {imported:.2f} s"
+    pd.testing.assert_frame_equal(loaded.relationships, project.relationships)
+    pd.testing.assert_frame_equal(loaded.stakeholders[project.stakeholders.columns], project.stakeholders)
