@@ -45,10 +45,7 @@ __all__ = [
     "describe_row",
     "is_tombstone",
     "mask_private",
-    "net_changes",
     "parse_changes",
-    "restore_order",
-    "rewind",
     "summarise",
 ]
 
@@ -175,66 +172,6 @@ def summarise(changes: pd.DataFrame) -> tuple[str, list[str]]:
             words = f"{count} {one if count == 1 else many} {_OPS[op]}"
             parts.append(words + (f" ({', '.join(touched)})" if touched else ""))
     return ("; ".join(parts) or "nothing changed"), fields
-
-
-def net_changes(changes: pd.DataFrame) -> pd.DataFrame:
-    """One row per (table, key) touched: its state ``before`` the first change and ``after`` the last.
-
-    ``changes`` must be parsed and in ``seq`` order; tombstoned changes should be left out first.
-    """
-    columns = ["table_name", "key", "before", "after", "first_seq", "last_seq"]
-    if not len(changes):
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    ordered = changes.sort_values("seq", kind="stable")
-    grouped = ordered.groupby(["table_name", "key"], sort=False)
-    first, last = grouped.head(1).set_index(["table_name", "key"]), grouped.tail(1).set_index(["table_name", "key"])
-    last = last.reindex(first.index)
-    return pd.DataFrame({
-        "table_name": first.index.get_level_values(0), "key": first.index.get_level_values(1),
-        "before": first["old"].to_numpy(), "after": last["new"].to_numpy(),
-        "first_seq": first["seq"].to_numpy(), "last_seq": last["seq"].to_numpy(),
-    }).astype({"table_name": object, "key": object})
-
-
-def _rank(table: str) -> int:
-    return HISTORY_TABLES.index(table) if table in HISTORY_TABLES else -1
-
-
-def restore_order(net: pd.DataFrame) -> list[tuple[str, str, dict | None, dict | None]]:
-    """``(op, table, target, current)`` steps that put every row back to ``before``: inserts parents first,
-    then updates, then deletes children first (so foreign keys hold at every step)."""
-    steps: list[tuple[str, str, dict | None, dict | None]] = []
-    rows = list(zip(net["table_name"], net["before"], net["after"], strict=True))
-    for table, before, after in sorted(rows, key=lambda r: _rank(r[0])):
-        if before is not None and after is None:
-            steps.append(("insert", table, before, None))
-    for table, before, after in rows:
-        if before is not None and after is not None:
-            steps.append(("update", table, before, after))
-    for table, before, after in sorted(rows, key=lambda r: -_rank(r[0])):
-        if before is None and after is not None:
-            steps.append(("delete", table, None, after))
-    return steps
-
-
-def rewind(current: dict[str, pd.DataFrame], net: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The tables as they were before the changes in ``net``: changed rows replaced by ``before``,
-    rows added since dropped, rows removed since put back (in their old ``seq`` place where known)."""
-    out = dict(current)
-    for table, group in net.groupby("table_name", sort=False):
-        if table not in current:
-            continue
-        frame = current[table]
-        keys = KEY_COLUMNS[table]
-        frame_keys = _frame_keys(frame, keys)
-        kept = frame.loc[~frame_keys.isin(set(group["key"])).to_numpy()]
-        back = [row for row in group["before"] if row is not None]
-        if back:
-            kept = pd.concat([kept, pd.DataFrame(back).reindex(columns=frame.columns)], ignore_index=True)
-        if "seq" in kept.columns and len(kept):
-            kept = kept.assign(_s=pd.to_numeric(kept["seq"])).sort_values("_s", kind="stable").drop(columns="_s")
-        out[table] = kept.reset_index(drop=True)
-    return out
 
 
 def _frame_keys(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:

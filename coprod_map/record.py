@@ -14,8 +14,6 @@ Needs are private by default: :data:`PRIVATE_COLUMNS` lists what never leaves th
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -24,6 +22,7 @@ import pandas as pd
 
 from coprod_map.errors import EditRejected, Problem
 from coprod_map.model import ProjectSettings, join_list, normalise_code, split_list
+from coprod_map.validate import MAX_CELL_CHARS, REFUSED_RE, is_iso_date
 
 __all__ = [
     "ACTION_STATUSES",
@@ -178,9 +177,6 @@ _NUMBERS: dict[tuple[str, str], tuple[float, float | None, bool]] = {
     ("self_assessment", "score"): (SCORE_RANGE[0], SCORE_RANGE[1], True),
 }
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
-MAX_CELL_CHARS = 10_000
 _TRUE = {"true", "yes", "y", "1", "private"}
 _FALSE = {"false", "no", "n", "0", "shared", "not private"}
 
@@ -293,15 +289,6 @@ class Record:
     def counts(self) -> dict[str, int]:
         return {name: len(self.table(name)) for name in RECORD_TABLES}
 
-    def without_private(self) -> Record:
-        """A copy fit for anything shared: private needs and every need's own words left out."""
-        needs = self.needs.loc[~self.needs["private"].fillna(True).astype(bool)].copy()
-        for column in PRIVATE_COLUMNS["needs"]:
-            needs[column] = ""
-        met = self.need_met.loc[self.need_met["need_id"].isin(needs["id"])]
-        return Record(**{**{f.name: getattr(self, f.name) for f in fields(self)}, "needs": needs.reset_index(drop=True),
-                         "need_met": met.reset_index(drop=True)})
-
 
 def empty_record() -> Record:
     return Record()
@@ -335,16 +322,6 @@ def cycle_frame(settings: ProjectSettings, record: Record) -> pd.DataFrame:
 
 
 # --- checks -----------------------------------------------------------------------------------
-
-def _valid_date(value: str) -> bool:
-    if not _ISO.match(value):
-        return False
-    try:
-        _dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
 
 def _row_ids(table: str, frame: pd.DataFrame) -> pd.Series:
     keys = RECORD_KEYS[table]
@@ -426,7 +403,7 @@ def check_table(
         if column not in text:
             continue
         values = text[column].str.strip()
-        bad = (values != "") & ~values.map(_valid_date)
+        bad = (values != "") & ~values.map(is_iso_date)
         add(bad, column, [f"'{v[:60]}' is not a date written as YYYY-MM-DD, such as 2026-03-05." for v in values[bad]])
     if table == "needs" and "private" in frame:
         raw = frame["private"].astype(object)
@@ -468,7 +445,7 @@ def check_table(
             continue
         values = _text(subject[column].map(join_list) if kind == "list" else subject[column])
         long = values.str.len() > MAX_CELL_CHARS
-        refused = values.str.contains(_REFUSED, regex=True)
+        refused = values.str.contains(REFUSED_RE, regex=True)
         for mask, message in ((long, f"this cell is longer than {MAX_CELL_CHARS:,} characters. Shorten it."),
                               (refused, "contains a control or invisible character that cannot be stored. Remove it.")):
             problems.extend(Problem(words, None, column, f"{noun} '{i}': {message}") for i in cell_ids[mask])

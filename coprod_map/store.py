@@ -761,21 +761,15 @@ def _fetch_frame(conn: Connection, query: sa.Select, *, scan: bool = False) -> p
 
     What ``pd.read_sql`` gives, minus its cost at 1,000,000 rows (SQLAlchemy row objects and a per-value
     type inference, about 5x slower): the driver's own cursor on this connection and transaction."""
-    compiled = query.compile(dialect=conn.dialect)
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup or ())
-    names = [c.name for c in query.selected_columns]
-    sql = str(compiled)
+    rewrite = None
     if scan:  # SQLite's planner hint; the FROM clause names exactly one table here
         table = query.get_final_froms()[0].name
-        sql = re.sub(rf"\bFROM {re.escape(table)}\b", f"FROM {table} NOT INDEXED", sql, count=1)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+
+        def rewrite(sql: str) -> str:
+            return re.sub(rf"\bFROM {re.escape(table)}\b", f"FROM {table} NOT INDEXED", sql, count=1)
+
+    rows = history_replay.driver_rows(conn, query, rewrite=rewrite)
+    names = [c.name for c in query.selected_columns]
     cells = np.array(rows, dtype=object).reshape(len(rows), len(names))
     return pd.DataFrame({name: pd.Series(cells[:, i], dtype=object) for i, name in enumerate(names)}, columns=names)
 

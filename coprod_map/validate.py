@@ -30,13 +30,21 @@ import pandas as pd
 from coprod_map import model
 from coprod_map.errors import Problem
 
-__all__ = ["MAX_CELL_CHARS", "check_cells", "check_project", "plain_code_list", "refused_characters"]
+__all__ = [
+    "MAX_CELL_CHARS",
+    "REFUSED_RE",
+    "check_cells",
+    "check_project",
+    "is_iso_date",
+    "plain_code_list",
+    "refused_characters",
+]
 
 MAX_CELL_CHARS = 10_000
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 INVISIBLE_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
-_REFUSED_RE = re.compile(f"{CONTROL_RE.pattern}|{INVISIBLE_RE.pattern}")
+REFUSED_RE = re.compile(f"{CONTROL_RE.pattern}|{INVISIBLE_RE.pattern}")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -46,7 +54,7 @@ def refused_characters(text: str) -> bool:
     >>> refused_characters("Riverside"), refused_characters("abc\u202edef")
     (False, True)
     """
-    return bool(_REFUSED_RE.search(text))
+    return bool(REFUSED_RE.search(text))
 
 TABLE_WORDS = {
     "stakeholders": ("Stakeholders table", "stakeholder"),
@@ -158,25 +166,26 @@ def _row_ids(table: str, rows: pd.DataFrame) -> list[str]:
     return [f"'{v}'" for v in joined]
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """A column as text: lists joined with ``|``, missing values as ``""``."""
+def _lists_joined(series: pd.Series) -> pd.Series:
+    """The column as objects, list cells joined with ``|`` (missing values left missing)."""
     values = series.astype(object)
     if values.dtype == object and len(values) and isinstance(values.iloc[0], (list, tuple)) or (
             series.name in model.LIST_COLUMNS):
         is_list = values.map(lambda v: isinstance(v, (list, tuple)))
         if is_list.any():
             values = values.where(~is_list, values[is_list].str.join(model.LIST_SEPARATOR))
+    return values
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """A column as text: lists joined with ``|``, missing values as ``""``."""
+    values = _lists_joined(series)
     return values.where(values.notna(), "").astype(str)
 
 
 def _text_values(series: pd.Series) -> list[str]:
     """``_text(series)`` as a list of Python ``str`` (no arrow round trip: cheap at 1,000,000 cells)."""
-    values = series.astype(object)
-    if values.dtype == object and len(values) and isinstance(values.iloc[0], (list, tuple)) or (
-            series.name in model.LIST_COLUMNS):
-        is_list = values.map(lambda v: isinstance(v, (list, tuple)))
-        if is_list.any():
-            values = values.where(~is_list, values[is_list].str.join(model.LIST_SEPARATOR))
+    values = _lists_joined(series)
     plain = values.where(values.notna(), "").tolist()
     if set(map(type, plain)) - {str}:
         plain = [v if type(v) is str else str(v) for v in plain]
@@ -210,7 +219,7 @@ def check_cells(frame: pd.DataFrame, *, table: str = "", file: str | None = None
         values = _text_values(series)
         # the common, clean case in two C-speed passes: the longest cell, and one regex search over the
         # column joined by newlines (allowed, and never part of a refused character)
-        if not values or (max(map(len, values)) <= MAX_CELL_CHARS and not _REFUSED_RE.search("\n".join(values))):
+        if not values or (max(map(len, values)) <= MAX_CELL_CHARS and not REFUSED_RE.search("\n".join(values))):
             continue
         text = pd.Series(values, index=series.index, dtype=object)
         lengths = text.str.len()
@@ -218,7 +227,7 @@ def check_cells(frame: pd.DataFrame, *, table: str = "", file: str | None = None
         if long.any():
             msgs = [f"this cell has {n:,} characters; the limit is {MAX_CELL_CHARS:,}. Shorten it." for n in lengths[long]]
             problems += locator.problems(long, name, msgs)
-        if not text.str.contains(_REFUSED_RE, regex=True).any():
+        if not text.str.contains(REFUSED_RE, regex=True).any():
             continue  # one pass over the column in the common, clean case
         control = text.str.contains(CONTROL_RE, regex=True)
         if control.any():
@@ -367,7 +376,12 @@ def _check_numbers(loc: _Locator) -> list[Problem]:
     return problems
 
 
-def _valid_iso(value: str) -> bool:
+def is_iso_date(value: str) -> bool:
+    """True for a real calendar date written ``YYYY-MM-DD`` (the one date form every file and table uses).
+
+    >>> is_iso_date("2026-03-05"), is_iso_date("2026-02-30"), is_iso_date("5/3/2026"), is_iso_date("")
+    (True, False, False, False)
+    """
     if not _ISO_RE.match(value):
         return False
     try:
@@ -387,7 +401,7 @@ def _check_dates(loc: _Locator) -> list[Problem]:
         if not filled.any():
             continue
         uniques = text[filled].unique()
-        ok = {v: _valid_iso(v) for v in uniques}
+        ok = {v: is_iso_date(v) for v in uniques}
         valid = pd.Series(True, index=text.index)
         valid[filled] = text[filled].map(ok).astype(bool)
         bad = filled & ~valid

@@ -420,6 +420,15 @@ def _project_now(store: Store, conn: Connection, project_id: str, row: sa.Row) -
     return store_module._project_from_raw(raw, _settings(row), name=row.name)
 
 
+def _pending_and_map(store: Store, conn: Connection, project_id: str,
+                     submission_id: str) -> tuple[sa.Row, Submission, Project]:
+    """The project's row, the still-pending submission and the map as it is now (inside the write)."""
+    row = store._project_row(conn, project_id)
+    pending = _pending(conn, project_id, submission_id)
+    sub = Submission.from_dict(json.loads(pending.answers or "{}"))
+    return row, sub, _project_now(store, conn, project_id, row)
+
+
 def accept(store: Store, project_id: str, submission_id: str, *, involvement: str = "consulted",
            outcome: str = "") -> tuple[int, str]:
     """Add the submission to the map as a new stakeholder with its ties and needs; returns (revision, new id)."""
@@ -427,10 +436,7 @@ def accept(store: Store, project_id: str, submission_id: str, *, involvement: st
         raise EditRejected([Problem(_QUEUE, None, "involvement", f"'{involvement}' is not an involvement level.")])
     outcome = _check_outcome(outcome)
     with store._write() as conn:
-        row = store._project_row(conn, project_id)
-        pending = _pending(conn, project_id, submission_id)
-        sub = Submission.from_dict(json.loads(pending.answers or "{}"))
-        project = _project_now(store, conn, project_id, row)
+        row, sub, project = _pending_and_map(store, conn, project_id, submission_id)
         plan = plan_accept(sub, project, need_ids=_ids(conn, "record_needs", project_id), involvement=involvement)
         settings = _apply_plan(store, conn, project_id, row, plan)
         _decided(conn, project_id, submission_id, "accepted", outcome=outcome, stakeholder_id=plan.stakeholder_id)
@@ -443,10 +449,7 @@ def merge(store: Store, project_id: str, submission_id: str, stakeholder_id: str
     (revision, notes on answers that differed from the map's)."""
     outcome = _check_outcome(outcome)
     with store._write() as conn:
-        row = store._project_row(conn, project_id)
-        pending = _pending(conn, project_id, submission_id)
-        sub = Submission.from_dict(json.loads(pending.answers or "{}"))
-        project = _project_now(store, conn, project_id, row)
+        row, sub, project = _pending_and_map(store, conn, project_id, submission_id)
         if stakeholder_id not in set(project.stakeholders["id"]):
             raise EditRejected([Problem(_QUEUE, None, "merge into", f"'{stakeholder_id}' is not a stakeholder on the map.")])
         plan = plan_merge(sub, project, stakeholder_id, need_ids=_ids(conn, "record_needs", project_id))

@@ -871,7 +871,8 @@ def missing_stakeholders(
         project.activities[["id", "date"]].rename(columns={"id": "activity_id"}), on="activity_id", how="inner"
     )
     dates = dates.loc[dates["date"].astype(str) != ""]
-    last = dates.groupby("stakeholder_id")["date"].max()
+    # ISO dates sort as text; sort + drop_duplicates stays vectorised where groupby.max on text does not
+    last = dates.sort_values("date").drop_duplicates("stakeholder_id", keep="last").set_index("stakeholder_id")["date"]
     out = pd.DataFrame(
         {
             "id": missing["id"],

@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -38,6 +39,7 @@ __all__ = [
     "is_dangerous",
     "neutralise",
     "neutralise_series",
+    "number_text",
     "restore",
     "strip_illegal_xml",
     "xlsx_text",
@@ -113,3 +115,15 @@ def strip_illegal_xml(text: str) -> str:
     an export from failing if one slips through.
     """
     return _ILLEGAL_XML.sub("", text)
+
+
+def number_text(value: Any) -> str:
+    """A number cell as file text: blank for a missing value, no ``.0`` on a whole number.
+
+    >>> number_text(3.0), number_text(2.5), number_text(pd.NA), number_text(None), number_text(float("nan"))
+    ('3', '2.5', '', '', '')
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)

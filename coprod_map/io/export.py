@@ -38,7 +38,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from coprod_map.io import record_io
-from coprod_map.io.cells import neutralise_series, strip_illegal_xml, xlsx_text
+from coprod_map.io.cells import neutralise_series, number_text, strip_illegal_xml, xlsx_text
 from coprod_map.model import (
     KINDS,
     LIST_COLUMNS,
@@ -115,13 +115,6 @@ def _export_frame(project: Project, table: str) -> pd.DataFrame:
     return frame[[c for c in frame.columns if not str(c).startswith("_")]]
 
 
-def _number_text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
 def table_rows(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Every cell as file text (lists joined ``a|b``, numbers as plain text, blanks ``""``), not neutralised."""
     kinds = TABLES[table]
@@ -132,7 +125,7 @@ def table_rows(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         if kind == "list" or column in LIST_COLUMNS:
             out[column] = values.map(join_list)
         elif kind in ("Int64", "Float64"):
-            out[column] = values.astype(object).map(_number_text)
+            out[column] = values.astype(object).map(number_text)
         else:
             out[column] = values.astype(object).where(values.notna(), "").astype(str)
     return pd.DataFrame(out, columns=list(frame.columns), index=frame.index)

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from coprod_map.errors import ImportRejected, Problem
+from coprod_map.io.cells import number_text
 from coprod_map.model import ProjectSettings, join_list
 from coprod_map.record import (
     RECORD_KEYS,
@@ -70,13 +71,6 @@ def _frame(record: Record, table: str) -> pd.DataFrame:
     return frame[list(RECORD_TABLES[table])]
 
 
-def _number_text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
 def _text_rows(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Every cell as file text: lists ``a|b``, numbers plain, ``private`` yes/no, blanks ``""``."""
     out = {}
@@ -85,7 +79,7 @@ def _text_rows(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         if kind == "list":
             out[column] = values.map(join_list).astype(object)
         elif kind in ("Int64", "Float64"):
-            out[column] = values.astype(object).map(_number_text)
+            out[column] = values.astype(object).map(number_text)
         elif kind == "bool":
             out[column] = values.astype("boolean").fillna(True).map({True: "yes", False: "no"}).astype(object)
         else:

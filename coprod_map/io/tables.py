@@ -66,10 +66,6 @@ class Sheet:
     delimiter: str | None = None
     encoding: str | None = None
 
-    @property
-    def data_columns(self) -> list[str]:
-        return [c for c in self.frame.columns if c not in ("_file", "_row")]
-
 
 def column_letter(index: int) -> str:
     """0-based column index -> spreadsheet letters.
@@ -165,10 +161,6 @@ def _clean_column(values: pd.Series) -> pd.Series:
     values = values.copy()
     values[quoted] = values[quoted].map(_restore)
     return values
-
-
-def _clean_cell(value: str) -> str:
-    return _restore(value) if value[:1] == "'" else value
 
 
 def _cell_problems(sheet: Sheet) -> list[Problem]:

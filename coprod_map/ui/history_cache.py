@@ -14,7 +14,7 @@ from coprod_map.errors import CoprodError
 from coprod_map.model import Project
 from coprod_map.ui.auth import actor, allowed, make_owner
 from coprod_map.ui.state import set_project, store
-from coprod_map.ui.widgets import safe_text
+from coprod_map.ui.widgets import show_once
 
 __all__ = ["actions_table", "can_see_private", "erase", "figures_at", "network_at", "purge", "restore", "revert", "say",
            "set_retention", "show_message", "snapshot", "state_at", "undo"]
@@ -87,10 +87,7 @@ def say(kind: str, text: str) -> None:
 
 
 def show_message() -> None:
-    message = st.session_state.pop(_MESSAGE, None)
-    if message:
-        kind, text = message
-        {"success": st.success, "error": st.error, "info": st.info}[kind](safe_text(text))
+    show_once(_MESSAGE)
 
 
 _NOT_ALLOWED = "Not done: your role in this project does not allow it. Ask the project's owner."

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from coprod_map import labels
@@ -247,8 +246,3 @@ def _save_match_form(info: ProjectInfo, column_map: dict[str, dict[str, str]]) -
                         placeholder="For example: council contact list")
         right.button("Save column match", on_click=save_match, args=(info, SAVE_NAME, column_map),
                      icon=":material/bookmark:", disabled=not column_map)
-
-
-def preview_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The first rows of a table for a preview (kept small)."""
-    return frame.head(10).reset_index(drop=True)

@@ -107,12 +107,6 @@ def mixing_for(project_id: str, revision: int, by: str) -> pd.DataFrame:
     return nw.mixing_matrix(tie_graph_for(project_id, revision), project.stakeholders, by=by, order=order)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def overview_for(project_id: str, revision: int, by: str) -> dict[str, object]:
-    project = load_project(project_id, revision)
-    return nw.network_overview(tie_graph_for(project_id, revision), project.stakeholders, by=by)
-
-
 def view_for(project_id: str, revision: int, options: tuple[tuple[str, object], ...]) -> NetworkView:
     """``options`` are ``network_view``'s keyword options as sorted (name, value) pairs (hashable).
 

@@ -16,7 +16,7 @@ from coprod_map.errors import CoprodError
 from coprod_map.store import ProjectInfo
 from coprod_map.ui.auth import actor, allowed, make_owner, may_create_projects
 from coprod_map.ui.state import current_project_id, set_project, store
-from coprod_map.ui.widgets import safe_text
+from coprod_map.ui.widgets import show_once
 
 __all__ = [
     "COUNTED_TABLES",
@@ -44,10 +44,7 @@ def _say(kind: str, text: str) -> None:
 
 def show_message() -> None:
     """The outcome of the last action (shown once, as text)."""
-    message = st.session_state.pop(_MESSAGE, None)
-    if message:
-        kind, text = message
-        {"success": st.success, "error": st.error, "info": st.info}[kind](safe_text(text))
+    show_once(_MESSAGE)
 
 
 def _open(project_id: str | None) -> None:
@@ -107,15 +104,25 @@ def create_project(name_key: str, description_key: str) -> None:
     _guard(run)
 
 
-def rename_current(name_key: str, description_key: str) -> None:
+def _current_and_name(name_key: str, *, blank: str) -> tuple[str, str] | None:
+    """The open project and the name typed under ``name_key``; None (and the reason said) when this person may
+    not edit it, or nothing is open or typed."""
     if not allowed("edit"):  # widget callbacks run before the page's guard: check again
         _say("error", _NOT_ALLOWED)
-        return
+        return None
     project_id = current_project_id()
     name = str(st.session_state.get(name_key, "")).strip()
     if not project_id or not name:
-        _say("error", "Type the new name first.")
+        _say("error", blank)
+        return None
+    return project_id, name
+
+
+def rename_current(name_key: str, description_key: str) -> None:
+    chosen = _current_and_name(name_key, blank="Type the new name first.")
+    if chosen is None:
         return
+    project_id, name = chosen
 
     def run() -> None:
         description = st.session_state.get(description_key)
@@ -127,14 +134,10 @@ def rename_current(name_key: str, description_key: str) -> None:
 
 
 def copy_current(name_key: str) -> None:
-    if not allowed("edit"):  # widget callbacks run before the page's guard: check again
-        _say("error", _NOT_ALLOWED)
+    chosen = _current_and_name(name_key, blank="Type a name for the copy first.")
+    if chosen is None:
         return
-    project_id = current_project_id()
-    name = str(st.session_state.get(name_key, "")).strip()
-    if not project_id or not name:
-        _say("error", "Type a name for the copy first.")
-        return
+    project_id, name = chosen
 
     def run() -> None:
         copied = store().copy_project(project_id, name, actor=actor())

@@ -5,18 +5,15 @@ The conversion functions are pure (no Streamlit), so they are tested with plain 
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
 import pandas as pd
 
 from coprod_map.errors import Problem
 from coprod_map.model import LIST_SEPARATOR, STAKEHOLDER_COLUMNS, ProjectSettings, split_list
+from coprod_map.validate import is_iso_date
 
 __all__ = ["FILE", "attributes_frame", "cycles_frame", "lines", "settings_from_form"]
 
 FILE = "Project settings"
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def attributes_frame(settings: ProjectSettings) -> pd.DataFrame:
@@ -54,16 +51,6 @@ def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return ""
     return str(value).strip()
-
-
-def _valid_date(text: str) -> bool:
-    if not _ISO.match(text):
-        return False
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def settings_from_form(
@@ -114,7 +101,7 @@ def settings_from_form(
             continue
         bad = False
         for column, value in (("start", start), ("end", end)):
-            if value and not _valid_date(value):
+            if value and not is_iso_date(value):
                 problems.append(Problem(FILE, i, column, f"'{value}' is not a date. Write it as YYYY-MM-DD."))
                 bad = True
         if not bad and start and end and end < start:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from coprod_map.errors import Problem, problems_frame
 
-__all__ = ["chart_with_table", "safe_text", "show_problems"]
+__all__ = ["chart_with_table", "safe_text", "show_once", "show_problems"]
 
 # Everything Streamlit's markdown treats specially: CommonMark punctuation, plus ``:`` (emoji
 # shortcodes and ``:red[...]``), ``$`` (LaTeX) and ``~`` (strikethrough).
@@ -44,6 +44,14 @@ def safe_text(value: Any) -> str:
     text = " ".join(str(value).split())
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, escaped)
+
+
+def show_once(key: str) -> None:
+    """The ``(kind, text)`` message an action left under ``key`` ("success", "error" or "info"), shown once as text."""
+    message = st.session_state.pop(key, None)
+    if message:
+        kind, text = message
+        {"success": st.success, "error": st.error, "info": st.info}[kind](safe_text(text))
 
 
 def show_problems(problems: Iterable[Problem], *, intro: str | None = None) -> None:

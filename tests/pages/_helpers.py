@@ -11,6 +11,14 @@ from coprod_map.model import Project, ProjectSettings, normalise_frame
 from coprod_map.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The ``[auth]`` section a deployment puts in ``.streamlit/secrets.toml`` (set as ``at.secrets["auth"]``).
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-long-random-secret-for-tests-only-0123456789",
+    "client_id": "coprod-test",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "https://idp.invalid/.well-known/openid-configuration",
+}
 
 
 def small_project() -> Project:

@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 from coprod_map import access_store
 from coprod_map.backup import backup_sqlite
 from coprod_map.store import Store
-from tests.pages._helpers import ROOT, make_store, texts
-from tests.pages.test_auth_guard import AUTH, signed_in
+from tests.pages._helpers import AUTH, ROOT, make_store, texts
+from tests.pages.test_auth_guard import signed_in
 
 
 @pytest.fixture

@@ -14,15 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from coprod_map import access_store
 from coprod_map.ui.auth import LOCAL_NOTICE
-from tests.pages._helpers import ROOT, make_store, small_project, texts
+from tests.pages._helpers import AUTH, ROOT, make_store, small_project, texts
 
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-long-random-secret-for-tests-only-0123456789",
-    "client_id": "coprod-test",
-    "client_secret": "not-a-real-secret",
-    "server_metadata_url": "https://idp.invalid/.well-known/openid-configuration",
-}
 #: Every page file except the participant form (reached by its own link, never showing the project).
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py") if p.stem != "participate")
 PRIVATE_NAMES = set(small_project().stakeholders["name"])  # "Ann", "Youth club", "Council"

@@ -14,15 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coprod_map import access_store
-from tests.pages._helpers import ROOT, make_store, texts
+from tests.pages._helpers import AUTH, ROOT, make_store, texts
 
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-long-random-secret-for-tests-only-0123456789",
-    "client_id": "coprod-test",
-    "client_secret": "not-a-real-secret",
-    "server_metadata_url": "https://idp.invalid/.well-known/openid-configuration",
-}
 ANN, BO = "ann@example.org", "bo@example.org"
 
 

@@ -8,7 +8,6 @@ against the rows and row versions that editor was built from, as the callback do
 
 from __future__ import annotations
 
-import itertools
 import shutil
 
 import pytest
@@ -18,8 +17,8 @@ from coprod_map import access_store
 from coprod_map.record_store import load_record
 from coprod_map.sample import load_sample
 from coprod_map.store import Store
-from tests.pages._helpers import ROOT, texts
-from tests.pages.test_edit_conflicts import ANN, AUTH, BO
+from tests.pages._helpers import AUTH, ROOT, texts
+from tests.pages.test_edit_conflicts import ANN, BO, ORDERS
 
 # Sample rows: decision D1 and action T1 are the first row of their tables.
 D1, T1 = 0, 0
@@ -180,10 +179,6 @@ def test_a_refused_bad_edit_keeps_what_was_typed_until_it_is_fixed(team):
     at.run()
     assert not at.exception and "Saved at" in texts(at)
     assert saved(store, pid, "actions", "T1", "due") == "2026-01-31"
-
-
-ORDERS = [o for o in itertools.permutations(["A read", "A save", "B read", "B save"])
-          if o.index("A read") < o.index("A save") and o.index("B read") < o.index("B save")]
 
 
 @pytest.mark.parametrize("order", ORDERS, ids=[" > ".join(o) for o in ORDERS])

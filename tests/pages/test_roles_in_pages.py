@@ -11,8 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from coprod_map import access_store
 from coprod_map.record_store import apply_record_edits
-from tests.pages._helpers import ROOT, make_store, texts
-from tests.pages.test_edit_conflicts import AUTH
+from tests.pages._helpers import AUTH, ROOT, make_store, texts
 
 OWNER, FAC, VIEWER, ROOT_ADMIN = "owner@example.org", "fac@example.org", "view@example.org", "root@example.org"
 NEED = "Needs a quiet room and large print"
