@@ -63,6 +63,7 @@ MEASURE_NAMES = {
     "communities_modularity": "communities: modularity",
     "network_html": "network HTML, whole map",
     "network_html_growth": "network HTML growth",
+    "network_view_ready": "network view ready in headless Chromium",
     "page_rerun": "page rerun after a widget change",
     "page_first_view": "first view of a fresh project",
     "gap_memory": "gap computation peak memory",
@@ -77,15 +78,16 @@ class Sizes:
     import_records: int
     html_small: int
     html_large: int
+    view_nodes: int  # nodes in the page timed in Chromium (the view draws people up to 1,500, then groups)
     runs: int
     heavy_runs: int
     budget: float  # seconds per measure before stopping early (at least one run is kept)
 
 
 FULL = Sizes(people=100_000, records=1_000_000, import_records=1_000_000, html_small=2_000, html_large=20_000,
-             runs=5, heavy_runs=3, budget=120.0)
+             view_nodes=1_500, runs=5, heavy_runs=3, budget=120.0)
 QUICK = Sizes(people=1_000, records=10_000, import_records=10_000, html_small=100, html_large=1_000,
-              runs=3, heavy_runs=2, budget=5.0)
+              view_nodes=300, runs=3, heavy_runs=2, budget=5.0)
 
 
 @dataclass
@@ -329,6 +331,44 @@ def measure_html(ctx: Context) -> list[Result]:
     return [_limit_result(r, times[s.html_large], 0.5), g]
 
 
+#: nodes in the yardstick page of ``network_view_ready``: a small map, the browser's and vis-network's fixed cost
+VIEW_YARDSTICK_NODES = 100
+
+
+def measure_view_ready(ctx: Context) -> list[Result]:
+    """A generated map's network page (``map_html``, as the page draws people) opened from a file in headless
+    Chromium: seconds from navigation start to vis-network's first ``afterDrawing`` (physics is off, so the
+    first draw is the ready time), alternating with the same page for a 100-node map; median of 3."""
+    s = ctx.sizes
+    r = Result("network_view_ready", MEASURE_NAMES["network_view_ready"], f"{s.view_nodes:,} nodes",
+               yardstick=f"the same page, {VIEW_YARDSTICK_NODES} nodes", target="< 1 s")
+    paths, facts = {}, {}
+    for n in (s.view_nodes, VIEW_YARDSTICK_NODES):
+        project = generate_project(n, n_records=n, seed=4)
+        build, _ = workloads.network_html(project, workloads.working_graph(project))
+        html = build()
+        paths[n] = ctx.workdir / f"view-{n}.html"
+        paths[n].write_text(html, encoding="utf-8")
+        facts[n] = {"nodes": n, "edges": len(project.relationships), "html_kib": len(html.encode()) / 1024}
+    a, b, drawn = [], [], {}
+    with workloads.ViewTimer() as timer:
+        timer.ready(paths[VIEW_YARDSTICK_NODES])  # warm-up: first launch of the renderer
+        for _ in range(3):
+            tb, drawn[VIEW_YARDSTICK_NODES] = timer.ready(paths[VIEW_YARDSTICK_NODES])
+            ta, drawn[s.view_nodes] = timer.ready(paths[s.view_nodes])
+            a.append(ta)
+            b.append(tb)
+    if drawn[s.view_nodes] != s.view_nodes or drawn[VIEW_YARDSTICK_NODES] != VIEW_YARDSTICK_NODES:
+        raise RuntimeError(f"the browser drew {drawn} nodes, expected {s.view_nodes} and {VIEW_YARDSTICK_NODES}")
+    r.median, r.yardstick_median, r.runs = statistics.median(a), statistics.median(b), len(a)
+    r.ratio = pair_ratio(a, b)
+    r.verdict = verdict_limit(r.median, 1.0)
+    r.extra = {"measure": facts[s.view_nodes], "yardstick": facts[VIEW_YARDSTICK_NODES], "times": a,
+               "yardstick_times": b}
+    r.note = "file opened in /usr/bin/chromium (Playwright, the browser tests' flags); first afterDrawing"
+    return [r]
+
+
 def _size_measures() -> list:
     return list(workloads.need("coprod_map.viz.network_html", "SIZE_MEASURES"))
 
@@ -473,6 +513,7 @@ MEASURES: tuple[tuple[tuple[str, ...], Callable[[Context], list[Result]]], ...] 
     (("graph_load", "graph_load_nx"), measure_graph_load),
     (("network_measures", "communities_time", "communities_modularity"), measure_network),
     (("network_html", "network_html_growth"), measure_html),
+    (("network_view_ready",), measure_view_ready),
     (("page_rerun", "page_first_view"), measure_pages),
     (("gap_memory",), measure_memory),
 )

@@ -134,3 +134,81 @@ def network_html(project: Project, tg: Any) -> tuple[Callable[[], str], dict[str
                     colour_by="involvement", size=degree, size_label="degree").html
 
     return build, {"layout_seconds": layout_seconds}
+
+
+# --- the network view in a browser -----------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+#: the same flags as the browser tests' harness (tests/browser/conftest.py)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+#: Runs before the page's own scripts: when pyvis's page assigns its global ``network``, hook that network's
+#: first ``afterDrawing`` and note the time since navigation start (``performance.now()``). Physics is off, so
+#: the first draw is the moment the map is ready to use.
+READY_HOOK = """(() => {
+  let net;
+  Object.defineProperty(window, "network", {
+    configurable: true,
+    get() { return net; },
+    set(value) {
+      net = value;
+      if (value && typeof value.once === "function" && window.__readyMs === undefined) {
+        value.once("afterDrawing", () => { window.__readyMs = performance.now(); });
+      }
+    },
+  });
+})();"""
+
+
+class ViewTimer:
+    """Debian's headless Chromium (through Playwright) timing how long a network page takes to draw.
+
+    ``ready(path)`` opens the HTML file in a fresh browser context and returns the seconds from navigation
+    start to the first vis-network ``afterDrawing``, and the number of nodes drawn. Use as a context manager.
+    """
+
+    def __init__(self, *, timeout_ms: float = 60_000) -> None:
+        self.timeout_ms = timeout_ms
+
+    def __enter__(self) -> ViewTimer:
+        import os
+
+        if not os.path.exists(CHROMIUM):
+            raise Unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError as exc:
+            raise Unavailable(f"playwright not importable ({exc})") from None
+        self._manager = sync_playwright().start()
+        try:
+            self._browser = self._manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception:
+            self._manager.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._browser.close()
+        finally:
+            self._manager.stop()
+
+    def ready(self, path: Any) -> tuple[float, int]:
+        from pathlib import Path
+
+        context = self._browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            outside: list[str] = []
+            context.route("**/*", lambda r: (outside.append(r.request.url), r.abort())
+                          if not r.request.url.startswith(("file:", "data:", "blob:")) else r.continue_())
+            page = context.new_page()
+            page.add_init_script(READY_HOOK)
+            page.goto(Path(path).resolve().as_uri(), wait_until="commit")
+            page.wait_for_function("() => window.__readyMs !== undefined", timeout=self.timeout_ms)
+            ms, nodes = page.evaluate("() => [window.__readyMs, network.body.nodeIndices.length]")
+            if outside:
+                raise RuntimeError(f"the network page asked for something outside the machine: {outside[:3]}")
+            return ms / 1000.0, int(nodes)
+        finally:
+            context.close()

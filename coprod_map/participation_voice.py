@@ -49,6 +49,7 @@ __all__ = [
     "FORM_FILE",
     "IDEA_KINDS",
     "IDEA_STATUSES",
+    "MAX_INVITED",
     "MAX_PENDING",
     "STATUSES",
     "TIE_TYPES",
@@ -60,6 +61,8 @@ __all__ = [
     "ideas_rows",
     "make_receipt",
     "make_token",
+    "normalise_email",
+    "parse_emails",
     "name_similarity",
     "normalise_name",
     "normalise_receipt",
@@ -101,6 +104,9 @@ MAX_PENDING = 500
 
 MAX_TEXT = 2_000
 MAX_NAME = 200
+#: At most this many invited emails per participant link (a pasted address book stops here).
+MAX_INVITED = 2_000
+MAX_EMAIL = 254
 
 CONSENT_TEXT = (
     "What we keep: the answers you give on this form, and the date you sent them. "
@@ -113,6 +119,8 @@ CONSENT_TEXT = (
 
 _REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
 _RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
+# one @, a dot in the domain, nothing that separates or quotes addresses (| is the list separator in the database)
+_EMAIL = re.compile(r"^[^@\s|,;<>\"'()\[\]]+@[^@\s|,;<>\"'()\[\]]+\.[^@\s|,;<>\"'()\[\]]+$")
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "the", "cllr", "rev", "sir"})
 
 
@@ -139,6 +147,8 @@ class Submission:
     ideas: str = ""
     questions: str = ""
     name_on_ideas: bool = False
+    #: the signed-in email, only when the person ticked the box to share it (sign-in set up); else ""
+    email: str = ""
     cycle: str = ""
     #: component key -> score 1-5 (left out = not answered)
     scores: dict[str, int] = field(default_factory=dict)
@@ -178,6 +188,43 @@ def normalise_receipt(text: str) -> str:
     if len(chars) != 12 or any(c not in _RECEIPT_ALPHABET for c in chars):
         return ""
     return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+def normalise_email(text: str) -> str:
+    """An email as typed -> lower case without surrounding spaces; "" when it cannot be an email address.
+
+    >>> normalise_email("  Dee.Evans@Example.ORG ")
+    'dee.evans@example.org'
+    >>> normalise_email("dee@localhost"), normalise_email("a@b.org|c@d.org"), normalise_email("<b>@x.org")
+    ('', '', '')
+    """
+    text = str(text or "").strip().casefold()
+    if len(text) > MAX_EMAIL or _REFUSED.search(text) or not _EMAIL.match(text):
+        return ""
+    return text
+
+
+def parse_emails(text: str) -> tuple[list[str], list[Problem]]:
+    """Emails pasted one a line (commas, semicolons and spaces also separate them) -> (normalised emails in
+    order without repeats, one problem per entry that is not an email, naming its line).
+
+    >>> parse_emails("Ann@x.org, bob@y.org\\nnot-an-email\\nann@x.org")[0]
+    ['ann@x.org', 'bob@y.org']
+    >>> [(p.row, p.message) for p in parse_emails("ann@x.org\\nnot-an-email")[1]]
+    [(2, "'not-an-email' is not an email address.")]
+    """
+    emails: list[str] = []
+    problems: list[Problem] = []
+    for line_no, line in enumerate(str(text or "").splitlines(), start=1):
+        entries = [e for e in re.split(r"[,;\s]+", line) if e]
+        found = [normalise_email(e) for e in entries]
+        emails += [e for e in found if e]
+        bad = " ".join(e for e, ok in zip(entries, found, strict=True) if not ok)
+        if bad:  # one problem per line, however many words it holds
+            problems.append(Problem("Invitations", line_no, "email", f"'{bad[:80]}' is not an email address."))
+    return list(dict.fromkeys(emails)), problems
 
 
 # --- duplicate detection -------------------------------------------------------------------------
@@ -343,6 +390,8 @@ def check_submission(sub: Submission, *, settings: ProjectSettings, offered_ids:
             add(attribute, "This question is not part of this project.")
         elif value not in allowed:
             add(attribute, f"'{str(value)[:60]}' is not one of the choices.")
+    if sub.email and normalise_email(sub.email) != sub.email:
+        add("email", "The email shared with your answers is not a sign-in email. Nothing has been saved.")
     if sub.need_category and sub.need_category not in NEED_CATEGORIES:
         add("need category", f"'{sub.need_category}' is not one of the choices.")
     offered = set(map(str, offered_ids))
@@ -531,6 +580,8 @@ def answers_table(sub: Submission, *, names: dict[str, str], show_private: bool)
         ("How much the work affects them", "" if sub.affected is None else AFFECTED_LEVELS.get(sub.affected, "")),
         *[(attribute, value) for attribute, value in sub.attributes.items()],
         ("Access and support needs (private)", (sub.needs if show_private else "(hidden: private)") if sub.needs else ""),
+        ("Sign-in email, shared with their agreement (private)",
+         (sub.email if show_private else "(hidden: private)") if sub.email else ""),
         ("Kind of need", NEED_CATEGORIES.get(sub.need_category, sub.need_category)),
         *[(f"{TIE_QUESTIONS[k]}", ", ".join(f"{names.get(i, i)} ({i})" for i in ids)) for k, ids in sub.ties.items()],
         ("Others they named (not offered on the form)", sub.other_contacts), ("Strengths", sub.strengths),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,10 +26,11 @@ from sqlalchemy.engine import Connection
 from coprod_map import record_store, schema
 from coprod_map import store as store_module
 from coprod_map.errors import CoprodError, EditRejected, Problem
-from coprod_map.model import INVOLVEMENT_LEVELS, TABLES, Project, ProjectSettings, join_list, split_list
+from coprod_map.model import INVOLVEMENT_LEVELS, TABLES, Project, ProjectSettings, split_list
 from coprod_map.participation_voice import (
     IDEA_KINDS,
     IDEA_STATUSES,
+    MAX_INVITED,
     MAX_PENDING,
     STATUSES,
     MergePlan,
@@ -37,6 +39,7 @@ from coprod_map.participation_voice import (
     ideas_rows,
     make_receipt,
     make_token,
+    normalise_email,
     normalise_receipt,
     offerable,
     plan_accept,
@@ -49,12 +52,15 @@ from coprod_map.store import Store
 __all__ = [
     "IDEA_COLUMNS",
     "LinkClosed",
+    "NotInvited",
     "VoiceLink",
     "accept",
     "apply_idea_edits",
+    "change_invitations",
     "decline",
     "form_context",
     "ideas",
+    "is_invited",
     "link_for",
     "merge",
     "project_for_token",
@@ -84,12 +90,21 @@ class LinkClosed(CoprodError):
         super().__init__("This link is not open at the moment.")
 
 
+class NotInvited(CoprodError):
+    """Sign-in is set up and the signed-in person is not on the link's invitation list. Safe to show anyone."""
+
+    def __init__(self) -> None:
+        super().__init__("This link is for invited people only.")
+
+
 @dataclass(frozen=True)
 class VoiceLink:
     token: str
     enabled: bool
     people_ok: tuple[str, ...]
     created_at: str
+    #: emails (lower case) invited to use the link when sign-in is set up
+    invited: tuple[str, ...] = ()
 
 
 def _t(name: str) -> sa.Table:
@@ -111,11 +126,34 @@ def _link_row(conn: Connection, project_id: str) -> sa.Row | None:
     return conn.execute(sa.select(t).where(t.c.project_id == project_id)).first()
 
 
+def _link_lists(text: str) -> tuple[list[str], list[str]]:
+    """``voice_links.people_ok`` -> (people ids the form may offer, invited emails).
+
+    The column holds JSON ``{"people_ok": [...], "invited": [...]}`` since invitations were added (no schema
+    change); a link saved before then holds the people ids as ``a|b``, read as such with nobody invited.
+    """
+    text = str(text or "")
+    if text.startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict):
+            return [str(p) for p in doc.get("people_ok", [])], [str(e) for e in doc.get("invited", [])]
+    return split_list(text), []
+
+
+def _lists_text(people_ok: list[str], invited: list[str]) -> str:
+    return json.dumps({"people_ok": list(dict.fromkeys(people_ok)), "invited": list(dict.fromkeys(invited))},
+                      ensure_ascii=False)
+
+
 def _as_link(row: sa.Row | None) -> VoiceLink | None:
     if row is None:
         return None
-    return VoiceLink(token=row.token, enabled=bool(row.enabled), people_ok=tuple(split_list(row.people_ok)),
-                     created_at=row.created_at)
+    people_ok, invited = _link_lists(row.people_ok)
+    return VoiceLink(token=row.token, enabled=bool(row.enabled), people_ok=tuple(people_ok),
+                     created_at=row.created_at, invited=tuple(invited))
 
 
 def link_for(store: Store, project_id: str) -> VoiceLink | None:
@@ -169,11 +207,58 @@ def set_people_ok(store: Store, project_id: str, people: list[str]) -> VoiceLink
         unknown = [p for p in people if p not in persons]
         if unknown:
             raise EditRejected([Problem(_QUEUE, None, "people", f"'{unknown[0]}' is not a person on the map.")])
-        _ensure_link(conn, project_id)
+        _, invited = _link_lists(_ensure_link(conn, project_id).people_ok)
         conn.execute(t.update().where(t.c.project_id == project_id)
-                     .values(people_ok=join_list(list(dict.fromkeys(people))), version=t.c.version + 1))
+                     .values(people_ok=_lists_text(list(people), invited), version=t.c.version + 1))
         store._bump(conn, project_id)
         return _as_link(_link_row(conn, project_id))
+
+
+def change_invitations(store: Store, project_id: str, *, add: Sequence[str] = (),
+                       remove: Sequence[str] = ()) -> VoiceLink:
+    """Invite the emails in ``add`` and take back the ones in ``remove``, as one change (``remove`` wins).
+
+    Used only when sign-in is set up: the participant page then opens for the invited signed-in emails alone.
+    Emails are kept in lower case; one that is not an email address is refused, naming it, and nothing changes.
+    """
+    problems = [Problem("Invitations", None, "email", f"'{str(e)[:80]}' is not an email address.")
+                for e in add if not normalise_email(e)]
+    if problems:
+        raise EditRejected(problems)
+    t = _t("voice_links")
+    with store._write() as conn:
+        store._project_row(conn, project_id)
+        people_ok, invited = _link_lists(_ensure_link(conn, project_id).people_ok)
+        gone = {normalise_email(e) or str(e).strip().casefold() for e in remove}
+        new = [e for e in dict.fromkeys([*invited, *map(normalise_email, add)]) if e not in gone]
+        if len(new) > MAX_INVITED:
+            raise EditRejected([Problem("Invitations", None, "email", f"A link can have at most {MAX_INVITED:,} "
+                                        "invited people. Nothing was changed.")])
+        if new != invited:
+            conn.execute(t.update().where(t.c.project_id == project_id)
+                         .values(people_ok=_lists_text(people_ok, new), version=t.c.version + 1))
+            store._bump(conn, project_id)
+        return _as_link(_link_row(conn, project_id))
+
+
+def _check_invited(conn: Connection, project_id: str, subject: str) -> None:
+    _, invited = _link_lists(_link_row(conn, project_id).people_ok)
+    if not subject or str(subject).strip().casefold() not in set(invited):
+        raise NotInvited()
+
+
+def is_invited(store: Store, token: str, subject: str) -> bool:
+    """Whether the signed-in ``subject`` (an email) is invited to the open link ``token`` (``LinkClosed`` when
+    the link is not open). Only the answer leaves here, never the list."""
+    with store._read() as conn:
+        project_id = _open_project_for(conn, token)
+        if project_id is None:
+            raise LinkClosed()
+        try:
+            _check_invited(conn, project_id, subject)
+        except NotInvited:
+            return False
+        return True
 
 
 def _open_project_for(conn: Connection, token: str) -> str | None:
@@ -232,11 +317,16 @@ def _next_seq(conn: Connection, table: str, project_id: str) -> int:
                             .where(t.c.project_id == project_id)).scalar_one()) + 1
 
 
-def submit(store: Store, token: str, sub: Submission, *, today: str | None = None) -> str:
+def submit(store: Store, token: str, sub: Submission, *, today: str | None = None,
+           invitee: str | None = None) -> str:
     """Save a participant's submission (pending review), its ideas and its anonymous scores; return the receipt.
 
     Nothing is saved without consent or with any problem (``EditRejected``); a closed or unknown link
     raises ``LinkClosed``. The map itself does not change until a facilitator accepts the submission.
+
+    ``invitee`` (sign-in set up): the signed-in email, which must be on the link's invitation list
+    (``NotInvited`` otherwise, checked in the same transaction). ``sub.email`` may only ever be that email,
+    put there by the form when the person agreed to share it; without sign-in it must be blank.
     """
     from coprod_map.components import COMPONENTS
     from coprod_map.editing import next_ids
@@ -249,6 +339,11 @@ def submit(store: Store, token: str, sub: Submission, *, today: str | None = Non
         if project_id is None:
             raise LinkClosed()
         row = store._project_row(conn, project_id)
+        if invitee is not None:
+            _check_invited(conn, project_id, invitee)
+        if sub.email and (invitee is None or sub.email != str(invitee).strip().casefold()):
+            raise EditRejected([Problem("Your answers", None, "email", "Only your own sign-in email can be shared "
+                                        "with your answers. Nothing has been saved.")])
         settings = _settings(row)
         offered = _offered(conn, project_id, _as_link(_link_row(conn, project_id)))
         problems = check_submission(sub, settings=settings, offered_ids=offered["id"], components=[c.key for c in COMPONENTS],

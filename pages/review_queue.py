@@ -5,7 +5,7 @@ import streamlit as st
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.record_cache import private_toggle, record_for
 from coprod_map.ui.state import require_project
-from coprod_map.ui.voice_cache import decided_panel, ideas_log, link_panel, queue_panel, show_message
+from coprod_map.ui.voice_cache import decided_panel, ideas_log, invitations_panel, link_panel, queue_panel, show_message
 
 info = require_project()
 st.title("Participant submissions")
@@ -26,3 +26,4 @@ with log:
     ideas_log(info, record.decisions, record.actions)
 with link:
     link_panel(info, people)
+    invitations_panel(info)

@@ -55,7 +55,7 @@ def auth_configured() -> bool:
     return _secrets_section("auth") is not None
 
 
-def _providers() -> list[str]:
+def providers() -> list[str]:
     """Named providers (``[auth.NAME]`` sections with a client id); empty for the single default one."""
     section = _secrets_section("auth") or {}
     return [str(k) for k, v in section.items() if isinstance(v, Mapping) and "client_id" in v]
@@ -168,13 +168,18 @@ def _login_screen() -> None:
     st.title("Sign in")
     st.write("This coprod_map holds details about people, so only people who have been given access can use it. "
              "Sign in to continue.")
-    providers = _providers()
-    if providers:
-        for name in providers:
-            st.button(f"Sign in with {name}", on_click=st.login, args=(name,), key=f"login_{name}", type="primary")
-    else:
-        st.button("Sign in", on_click=st.login, key="login", type="primary")
+    sign_in_buttons()
     st.stop()
+
+
+def sign_in_buttons(*, key_prefix: str = "") -> None:
+    """One "Sign in with X" button per configured provider, or a plain "Sign in" for a single one."""
+    names = providers()
+    for name in names:
+        st.button(f"Sign in with {name}", on_click=st.login, args=(name,), key=f"{key_prefix}login_{name}",
+                  type="primary")
+    if not names:
+        st.button("Sign in", on_click=st.login, key=f"{key_prefix}login", type="primary")
 
 
 def _signed_in_bar(access: Access) -> None:

@@ -23,15 +23,16 @@ from coprod_map.participation_voice import (
     answers_table,
     current_cycle,
     duplicate_table,
+    parse_emails,
 )
 from coprod_map.record import NEED_CATEGORIES, cycle_names
 from coprod_map.store import ProjectInfo, acting_as
-from coprod_map.ui.auth import actor
+from coprod_map.ui.auth import actor, auth_configured, sign_in_buttons, signed_in_subject
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
 
-__all__ = ["decided_panel", "ideas_log", "link_panel", "participant_form", "participant_page", "queue_panel",
-           "receipt_check", "show_message"]
+__all__ = ["decided_panel", "ideas_log", "invitations_panel", "link_panel", "participant_form", "participant_page",
+           "queue_panel", "receipt_check", "show_message"]
 
 _RECEIPT_KEY = "voice_receipt"
 _QUEUE_MESSAGE = "_voice_queue_message"
@@ -52,8 +53,37 @@ def _show_form_problems(problems: list[Problem]) -> None:
 
 # --- the participant's side ------------------------------------------------------------------------
 
+_NOT_INVITED = ("This link is for invited people. The email you signed in with is not on the list. If you "
+                "think it should be, ask the person who sent you the link, or sign in with another account.")
+
+
+def _participant_sign_in() -> None:
+    st.title("Take part")
+    st.write("This form is for invited people. Sign in to continue.")
+    sign_in_buttons(key_prefix="voice_")
+
+
 def participant_page(token: str) -> None:
-    """The whole participant page: the form (or a thank-you with the receipt), then the receipt check."""
+    """The whole participant page: the form (or a thank-you with the receipt), then the receipt check.
+
+    With sign-in set up, a signed-out person sees only the sign-in button, and a signed-in person who is not
+    on the link's invitation list sees only that the link is for invited people: nothing of the project.
+    """
+    invitee: str | None = None
+    if auth_configured():
+        invitee = signed_in_subject()
+        if invitee is None:
+            _participant_sign_in()
+            return
+        try:
+            invited = voice_store.is_invited(store(), token, invitee)
+        except voice_store.LinkClosed:
+            invited = None
+        if invited is False:
+            st.title("Take part")
+            st.info(_NOT_INVITED)
+            st.button("Sign out", on_click=st.logout, key="voice_sign_out")
+            return
     try:
         ctx = voice_store.form_context(store(), token)
     except voice_store.LinkClosed:
@@ -72,12 +102,14 @@ def participant_page(token: str) -> None:
             st.session_state.pop(_RECEIPT_KEY, None)
             st.rerun()
     else:
-        participant_form(ctx, token)
+        participant_form(ctx, token, invitee=invitee)
     st.divider()
     receipt_check(token)
 
 
-def participant_form(ctx: voice_store.FormContext, token: str) -> None:
+def participant_form(ctx: voice_store.FormContext, token: str, *, invitee: str | None = None) -> None:
+    """The form itself. ``invitee``: the signed-in, invited email (sign-in set up); the person may choose to
+    send it with their answers, and it is sent only then."""
     settings = ctx.settings
     _say("This short form asks about you, who you work with, and your ideas. Every question apart from your "
          "name can be left blank. It takes about five minutes.")
@@ -85,6 +117,11 @@ def participant_form(ctx: voice_store.FormContext, token: str) -> None:
         st.subheader("Before you start")
         _say(CONSENT_TEXT)
         consent = st.checkbox("I agree to you keeping my answers as described above", key="voice_consent")
+        share_email = False
+        if invitee:
+            share_email = st.checkbox(f"Also send the email I signed in with ({safe_text(invitee)}), so the "
+                                      "facilitators can contact me. Leave this unticked to send your answers without it.",
+                                      key="voice_share_email", value=False)
 
         st.subheader("About you")
         name = st.text_input("Your name, or a made-up name", max_chars=200, key="voice_name",
@@ -158,11 +195,15 @@ def participant_form(ctx: voice_store.FormContext, token: str) -> None:
         need_category=need_category if needs.strip() else "",
         ties={k: v for k, v in ties.items() if v}, other_contacts=others.strip(), strengths=strengths.strip(),
         ideas=ideas, questions=questions, name_on_ideas=bool(name_on_ideas), cycle=cycle, scores=scores,
+        email=invitee if (invitee and consent and share_email) else "",
     )
     try:
-        receipt = voice_store.submit(store(), token, sub)
+        receipt = voice_store.submit(store(), token, sub, invitee=invitee)
     except voice_store.LinkClosed:
         st.error("This link is not open at the moment, so nothing was saved.")
+        return
+    except voice_store.NotInvited:
+        st.error("This link is for invited people only, so nothing was saved.")
         return
     except EditRejected as error:
         _show_form_problems(error.problems)
@@ -248,6 +289,51 @@ def link_panel(info: ProjectInfo, people: pd.DataFrame) -> None:
                 st.session_state[_QUEUE_MESSAGE] = ("saved", "The list of names was saved.")
             except EditRejected as error:
                 st.session_state[_QUEUE_MESSAGE] = ("problems", error.problems)
+            st.rerun()
+
+
+def invitations_panel(info: ProjectInfo) -> None:
+    """Who may use the participant link when sign-in is set up: add emails, take invitations back."""
+    db = store()
+    link = voice_store.link_for(db, info.id)
+    invited = list(link.invited) if link else []
+    st.subheader(f"Invited people ({len(invited)})")
+    if auth_configured():
+        _say("Sign-in is set up, so the participant form opens only for people who sign in with one of these "
+             "emails. Anyone else sees that the link is for invited people, and nothing of the project.")
+    else:
+        _say("Sign-in is not set up, so this list is not used: anyone with the link can fill in the form. "
+             "You can still prepare the list now.")
+    with st.form(f"voice_invite_{info.id}_{info.revision}"):
+        text = st.text_area("Emails to invite (one on each line)", key=f"voice_invite_emails_{info.revision}",
+                            help="Use the email each person signs in with.")
+        if st.form_submit_button("Invite"):
+            emails, problems = parse_emails(text)
+            if problems:
+                st.session_state[_QUEUE_MESSAGE] = ("problems", problems)
+            elif not emails:
+                st.session_state[_QUEUE_MESSAGE] = ("error", "No email was given, so nobody was invited.")
+            else:
+                try:
+                    with acting_as(actor()):
+                        voice_store.change_invitations(db, info.id, add=emails)
+                    st.session_state[_QUEUE_MESSAGE] = ("saved", f"Invited {len(emails)} "
+                                                        f"{'person' if len(emails) == 1 else 'people'}.")
+                except EditRejected as error:
+                    st.session_state[_QUEUE_MESSAGE] = ("problems", error.problems)
+            st.rerun()
+    if not invited:
+        return
+    st.dataframe(pd.DataFrame({"email": invited}), hide_index=True, width="stretch")
+    with st.form(f"voice_uninvite_{info.id}_{info.revision}"):
+        chosen = st.multiselect("Take back invitations", invited, key=f"voice_uninvite_{info.revision}",
+                                placeholder="Choose emails")
+        if st.form_submit_button("Take back the chosen invitations"):
+            if chosen:
+                with acting_as(actor()):
+                    voice_store.change_invitations(db, info.id, remove=list(chosen))
+                st.session_state[_QUEUE_MESSAGE] = ("saved", f"Took back {len(chosen)} "
+                                                    f"{'invitation' if len(chosen) == 1 else 'invitations'}.")
             st.rerun()
 
 

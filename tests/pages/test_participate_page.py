@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coprod_map import voice_store
-from tests.pages._helpers import ROOT, make_store, texts
+from tests.pages._helpers import AUTH, ROOT, make_store, texts
 
 
 @pytest.fixture
@@ -106,3 +106,85 @@ def test_a_wrong_receipt_is_told_plainly(app):
     widget(at, "text_input", "voice_check_code").input("AAAA-BBBB-CCCC")
     at = next(b for b in at.button if b.label == "Check").click().run()
     assert "No answers have that receipt code" in texts(at)
+
+
+# --- sign-in set up: invited people only ---------------------------------------------------------------
+
+def participate_signed(token: str, user: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "participate.py"), default_timeout=30)
+    at.query_params["join"] = token
+    at.secrets["auth"] = AUTH
+    at.user = user
+    return at.run()
+
+
+def signed_in(email: str) -> dict:
+    return {"is_logged_in": True, "email": email, "name": "Test person"}
+
+
+def nothing_of_the_project(at) -> bool:
+    shown = texts(at) + "\n".join(str(o) for box in at.multiselect for o in box.options)
+    return (not at.text_input and not at.text_area and not at.multiselect and not at.checkbox and not at.radio
+            and "Riverside" not in shown and "Youth club" not in shown and "Council" not in shown)
+
+
+def test_signed_out_people_see_only_the_sign_in_button(app):
+    store, project_id, token = app
+    voice_store.change_invitations(store, project_id, add=["dee@example.org"])
+    at = participate_signed(token, {"is_logged_in": False})
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert nothing_of_the_project(at)
+
+
+def test_a_signed_in_person_who_is_not_invited_is_told_so_and_sees_nothing_else(app):
+    store, project_id, token = app
+    voice_store.change_invitations(store, project_id, add=["dee@example.org"])
+    at = participate_signed(token, signed_in("eve@example.org"))
+    assert not at.exception
+    assert "This link is for invited people" in texts(at)
+    assert [b.label for b in at.button] == ["Sign out"]  # to try another account; no form, no receipt check
+    assert nothing_of_the_project(at)
+
+
+def test_an_invited_person_gets_the_form_and_their_email_is_sent_only_if_they_agree(app):
+    store, project_id, token = app
+    voice_store.change_invitations(store, project_id, add=["Dee@Example.org"])
+    at = participate_signed(token, signed_in("dee@example.org"))
+    assert not at.exception
+    assert "Project: Riverside test" in texts(at) and widget(at, "text_input", "voice_name")
+    assert widget(at, "checkbox", "voice_share_email").value is False  # not shared unless ticked
+    fill(at)
+    widget(at, "checkbox", "voice_consent").check()
+    at = send(at)
+    assert not at.exception and "Thank you" in texts(at)
+    at = participate_signed(token, signed_in("dee@example.org"))
+    fill(at)
+    widget(at, "checkbox", "voice_consent").check()
+    widget(at, "checkbox", "voice_share_email").check()
+    at = send(at)
+    assert not at.exception and "Thank you" in texts(at)
+    emails = [a.get("email") for a in voice_store.submissions(store, project_id)["answers"]]
+    assert emails == ["", "dee@example.org"]
+
+
+def test_an_invitation_taken_back_closes_the_form_even_if_it_is_open_on_screen(app):
+    store, project_id, token = app
+    voice_store.change_invitations(store, project_id, add=["dee@example.org"])
+    at = participate_signed(token, signed_in("dee@example.org"))
+    fill(at)
+    widget(at, "checkbox", "voice_consent").check()
+    voice_store.change_invitations(store, project_id, remove=["dee@example.org"])
+    at = send(at)
+    assert not at.exception
+    assert "This link is for invited people" in texts(at) and nothing_of_the_project(at)
+    assert voice_store.submissions(store, project_id).empty
+
+
+def test_without_sign_in_the_link_alone_opens_the_form_and_no_email_is_asked(app):
+    store, project_id, token = app
+    voice_store.change_invitations(store, project_id, add=["dee@example.org"])  # prepared, but not used
+    at = participate(token)
+    assert not at.exception
+    assert widget(at, "text_input", "voice_name") and "Sign in" not in [b.label for b in at.button]
+    assert not any(c.key == "voice_share_email" for c in at.checkbox)

@@ -4,10 +4,11 @@ store, the ideas log, and the participant link's switch."""
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from coprod_map import voice_store
+from coprod_map import access_store, voice_store
 from coprod_map.participation_voice import Submission
-from tests.pages._helpers import make_store, page, texts
+from tests.pages._helpers import AUTH, ROOT, make_store, page, texts
 
 
 @pytest.fixture
@@ -97,3 +98,54 @@ def test_the_link_can_be_switched_off_and_renewed(app):
     new = voice_store.link_for(store, project_id)
     assert new.token != token and not new.enabled
     assert any(new.token in c.value for c in at.code)
+
+
+# --- invitations (who may use the link when sign-in is set up) ----------------------------------------
+
+def as_facilitator(project_id: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "review_queue.py"), default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "fac@example.org", "name": "Fac"}
+    at.session_state["project_id"] = project_id
+    return at.run()
+
+
+def invite(at: AppTest, text: str) -> AppTest:
+    next(a for a in at.text_area if a.label.startswith("Emails to invite")).input(text)
+    return next(b for b in at.button if b.label == "Invite").click().run()
+
+
+def test_a_facilitator_invites_and_takes_back_invitations(app):
+    store, project_id, token = app
+    access_store.set_member(store, project_id, "fac@example.org", role="facilitator")
+    at = as_facilitator(project_id)
+    assert not at.exception
+    assert "Invited people (0)" in texts(at) and "opens only for people who sign in" in texts(at)
+    at = invite(at, "Dee@Example.org\neve@example.org, dee@example.org")
+    assert not at.exception
+    assert "Invited 2 people" in texts(at) and "Invited people (2)" in texts(at)
+    assert voice_store.link_for(store, project_id).invited == ("dee@example.org", "eve@example.org")
+    assert voice_store.is_invited(store, token, "eve@example.org")
+    shown = next(d for d in at.dataframe if list(d.value.columns) == ["email"]).value["email"].tolist()
+    assert shown == ["dee@example.org", "eve@example.org"]
+    at.multiselect(key=next(m.key for m in at.multiselect if m.label == "Take back invitations")).set_value(
+        ["eve@example.org"])
+    at = next(b for b in at.button if b.label == "Take back the chosen invitations").click().run()
+    assert not at.exception
+    assert "Took back 1 invitation" in texts(at)
+    assert voice_store.link_for(store, project_id).invited == ("dee@example.org",)
+    assert not voice_store.is_invited(store, token, "eve@example.org")
+    assert voice_store.link_for(store, project_id).token == token  # the link itself is unchanged
+
+
+def test_a_bad_email_invites_nobody_and_names_the_line(app):
+    store, project_id, _ = app
+    revision = store.revision(project_id)
+    at = page("review_queue", project_id)  # no sign-in: the list can be prepared, and says it is not used yet
+    assert "this list is not used" in texts(at)
+    at = invite(at, "dee@example.org\nnot an email")
+    assert not at.exception
+    assert "Nothing was saved" in texts(at)
+    problems = next(d for d in at.dataframe if "message" in d.value.columns or "what to fix" in d.value.columns)
+    assert problems.value[["row", "what to fix"]].values.tolist() == [[2, "'not an email' is not an email address."]]
+    assert store.revision(project_id) == revision and voice_store.link_for(store, project_id).invited == ()

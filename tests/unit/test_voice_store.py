@@ -260,3 +260,57 @@ def test_deleting_a_project_removes_its_link_and_submissions(db):
     with store.engine.connect() as conn:
         for name in schema.VOICE_TABLES:
             assert conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar() == 0, name
+
+
+# --- invitations (sign-in set up) -------------------------------------------------------------------
+
+def test_invitations_are_added_and_taken_back_and_the_offered_people_stay(db):
+    store, project_id, token = db
+    voice_store.set_people_ok(store, project_id, ["s1"])
+    revision = store.revision(project_id)
+    link = voice_store.change_invitations(store, project_id, add=[" Dee@Example.org", "eve@example.org",
+                                                                  "dee@example.org"])
+    assert link.invited == ("dee@example.org", "eve@example.org") and link.people_ok == ("s1",)
+    assert store.revision(project_id) == revision + 1
+    assert voice_store.is_invited(store, token, "DEE@example.org") and not voice_store.is_invited(store, token, "x@y.org")
+    with pytest.raises(EditRejected) as error:  # one bad email: nothing changes
+        voice_store.change_invitations(store, project_id, add=["fay@example.org", "not an email"])
+    assert [p.column for p in error.value.problems] == ["email"] and "not an email" in error.value.problems[0].message
+    assert voice_store.link_for(store, project_id).invited == ("dee@example.org", "eve@example.org")
+    link = voice_store.change_invitations(store, project_id, remove=["EVE@example.org"])
+    assert link.invited == ("dee@example.org",) and link.people_ok == ("s1",)
+    assert voice_store.form_context(store, token).offered["id"].tolist() == ["s1", "s3", "s2"]  # still offered
+    voice_store.set_people_ok(store, project_id, [])
+    assert voice_store.link_for(store, project_id).invited == ("dee@example.org",)  # not lost by the other list
+    voice_store.set_link_enabled(store, project_id, False)
+    with pytest.raises(voice_store.LinkClosed):
+        voice_store.is_invited(store, token, "dee@example.org")
+
+
+def test_a_link_saved_before_invitations_reads_its_people_and_invites_nobody(db):
+    store, project_id, token = db
+    with store.engine.begin() as conn:  # the a|b text a link held before invitations were added
+        conn.execute(sa.text("UPDATE voice_links SET people_ok = 's1' WHERE project_id = :p"), {"p": project_id})
+    link = voice_store.link_for(store, project_id)
+    assert link.people_ok == ("s1",) and link.invited == ()
+    assert not voice_store.is_invited(store, token, "dee@example.org")
+    assert voice_store.change_invitations(store, project_id, add=["dee@example.org"]).people_ok == ("s1",)
+
+
+def test_with_sign_in_only_invited_people_submit_and_their_email_only_with_their_agreement(db):
+    store, project_id, token = db
+    voice_store.change_invitations(store, project_id, add=["dee@example.org"])
+    before = counts(store)
+    with pytest.raises(voice_store.NotInvited):
+        voice_store.submit(store, token, sub(), invitee="eve@example.org")
+    with pytest.raises(EditRejected) as error:  # someone else's email can never be attached
+        voice_store.submit(store, token, sub(email="eve@example.org"), invitee="dee@example.org")
+    assert error.value.problems[0].column == "email"
+    with pytest.raises(EditRejected):  # without sign-in there is no email to attach
+        voice_store.submit(store, token, sub(email="dee@example.org"))
+    assert counts(store) == before  # nothing saved
+    voice_store.submit(store, token, sub(name="Dee"), invitee="dee@example.org")  # did not agree to share it
+    voice_store.submit(store, token, sub(name="Dee again", email="dee@example.org"), invitee="Dee@example.org")
+    saved = voice_store.submissions(store, project_id)
+    assert [a.get("email") for a in saved["answers"]] == ["", "dee@example.org"]
+    assert "dee@example.org" not in str(saved.loc[0].to_dict())
