@@ -39,6 +39,7 @@ __all__ = [
     "is_dangerous",
     "neutralise",
     "neutralise_series",
+    "json_value",
     "number_text",
     "restore",
     "strip_illegal_xml",
@@ -115,6 +116,21 @@ def strip_illegal_xml(text: str) -> str:
     an export from failing if one slips through.
     """
     return _ILLEGAL_XML.sub("", text)
+
+
+def json_value(value: Any) -> Any:
+    """A cell as a plain JSON value: ``None`` for missing, lists of str, Python numbers (no numpy scalars).
+
+    >>> json_value(pd.NA), json_value(["a", 1]), type(json_value(pd.Series([3]).iloc[0])).__name__
+    (None, ['a', '1'], 'int')
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    return value
 
 
 def number_text(value: Any) -> str:

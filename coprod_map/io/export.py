@@ -38,7 +38,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from coprod_map.io import record_io
-from coprod_map.io.cells import neutralise_series, number_text, strip_illegal_xml, xlsx_text
+from coprod_map.io.cells import json_value, neutralise_series, number_text, strip_illegal_xml, xlsx_text
 from coprod_map.model import (
     KINDS,
     LIST_COLUMNS,
@@ -362,16 +362,6 @@ def _gexf(project: Project) -> bytes:
 
 # --- JSON -----------------------------------------------------------------------------------
 
-def _json_value(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value
-
-
 def project_json(project: Project) -> dict[str, Any]:
     """The whole project as plain JSON-ready data (tables as column lists and row lists)."""
     tables = {}
@@ -379,7 +369,7 @@ def project_json(project: Project) -> dict[str, Any]:
         frame = _export_frame(project, table)
         tables[table] = {
             "columns": [str(c) for c in frame.columns],
-            "rows": [[_json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)],
+            "rows": [[json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)],
         }
     return {
         "format": JSON_FORMAT,

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from coprod_map.errors import ImportRejected, Problem
-from coprod_map.io.cells import number_text
+from coprod_map.io.cells import json_value, number_text
 from coprod_map.model import ProjectSettings, join_list
 from coprod_map.record import (
     RECORD_KEYS,
@@ -117,23 +117,13 @@ def record_sheets(record: Record, tables: Iterable[str] = tuple(RECORD_TABLES)
     return sheets
 
 
-def _json_value(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value
-
-
 def record_json(record: Record, tables: Iterable[str] = tuple(RECORD_TABLES)) -> dict[str, Any]:
     """The record as JSON-ready data, types kept (lists as lists, numbers, ``private`` as true/false)."""
     out = {}
     for table in tables:
         frame = _frame(record, table)
         out[table] = {"columns": list(frame.columns),
-                      "rows": [[_json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]}
+                      "rows": [[json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]}
     return out
 
 
