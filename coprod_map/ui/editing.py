@@ -20,6 +20,7 @@ other rows save as usual, even when the project moved on since the editor was bu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -375,6 +376,23 @@ def _rebased(shown: pd.DataFrame, current: pd.DataFrame, *, keys: tuple[str, ...
     return pd.concat([shown.loc[~have], fresh]).sort_index()
 
 
+def save_refused_anyway(refused: dict, save: Callable[[], bool]) -> bool:
+    """Run ``save`` for a change kept after a conflict; True once it is saved.
+
+    A further refusal keeps the change and records the new reason in ``refused`` (``save`` returns False
+    when it stopped on its own and has said why).
+    """
+    try:
+        return save()
+    except EditConflict as conflict:  # a third change, made since the choice was offered
+        refused["body"] = (str(conflict), conflict.details())
+    except EditRejected as error:
+        refused.update(kind="problems", body=error.problems)
+    except StoreError as error:
+        refused.update(kind="error", body=f"Nothing was saved: {error}")
+    return False
+
+
 def save_mine_anyway(table: str, project_id: str) -> None:
     """Button callback after a conflict: save the refused change over the other person's, checked against the
     versions saved now (a third change made meanwhile is still caught)."""
@@ -388,28 +406,24 @@ def save_mine_anyway(table: str, project_id: str) -> None:
         st.session_state[message_key] = ("error", _NOT_ALLOWED)
         return
     changes = refused["changes"]
-    try:
+
+    def save() -> bool:
         db = store()
         revision = db.revision(project_id)
         versions = _versions_at(project_id, table, revision)
         if versions is None:  # someone saved again while the versions were read: offer the choice again
             refused["body"] = ("The table was saved again just now, so nothing was saved.",
                                "Press Save mine anyway again, or discard your changes.")
-            return
+            return False
         current = load_project(project_id, revision).table(table)
         shown = _rebased(shown_rows(seen["project"].table(table), query=refused["query"], page=refused["page"]),
                          current)
         upserts, deletes = edits_from_changes(table, shown, changes, existing=current,
                                               file=f"{labels.TABLE_LABELS[table]} table")
         db.apply_edits(project_id, table, upserts=upserts, deletes=deletes, actor=actor(), expected_versions=versions)
-    except EditConflict as conflict:  # a third change, made since the choice was offered
-        refused["body"] = (str(conflict), conflict.details())
-        return
-    except EditRejected as error:
-        refused.update(kind="problems", body=error.problems)
-        return
-    except StoreError as error:
-        refused.update(kind="error", body=f"Nothing was saved: {error}")
+        return True
+
+    if not save_refused_anyway(refused, save):
         return
     _reset_editor(table)
     st.session_state[message_key] = ("saved", f"Your changes were saved in place of theirs. {_saved_now()}")

@@ -57,6 +57,7 @@ from coprod_map.ui.editing import (
     rebased,
     refused_key,
     reset_editor,
+    save_refused_anyway,
     saved_now,
     seen_key,
     show_message,
@@ -261,7 +262,8 @@ def save_mine_anyway(name: str, project_id: str) -> None:
         st.session_state[message_key(name)] = ("error", _NOT_ALLOWED)
         return
     table = seen["table"]
-    try:
+
+    def save() -> bool:
         db = store()
         versions = record_versions(db, project_id, table)  # before the rows: a save in between is then a conflict
         current = record_table(db, project_id, table)
@@ -269,14 +271,9 @@ def save_mine_anyway(name: str, project_id: str) -> None:
         upserts, deletes = edits_from_changes(table, shown, refused["changes"], existing=current)
         apply_record_edits(db, project_id, table, upserts=upserts, deletes=deletes, expected_versions=versions,
                            actor=actor())
-    except EditConflict as conflict:  # a third change, made since the choice was offered
-        refused["body"] = (str(conflict), conflict.details())
-        return
-    except EditRejected as error:
-        refused.update(kind="problems", body=error.problems)
-        return
-    except StoreError as error:
-        refused.update(kind="error", body=f"Nothing was saved: {error}")
+        return True
+
+    if not save_refused_anyway(refused, save):
         return
     reset_editor(name)
     st.session_state[message_key(name)] = ("saved", f"Your changes were saved in place of theirs. {saved_now()}")
