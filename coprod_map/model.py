@@ -22,7 +22,9 @@ Conventions every module relies on:
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -416,13 +418,65 @@ def to_graph(project: Project) -> nx.MultiDiGraph:
     collecting = gc.isenabled()
     gc.disable()  # about a million new dicts would trigger collections that find nothing to free (2x slower)
     try:
-        G.add_nodes_from(zip(stakeholders["id"].tolist(), _attr_dicts(stakeholders, attrs), strict=True))
-        _add_keyed_edges(G, zip(relationships["source"].tolist(), relationships["target"].tolist(),
-                                relationships["id"].tolist(), _attr_dicts(relationships, edge_attrs), strict=True))
+        ids = stakeholders["id"].tolist()
+        node_rows = _attr_dicts(stakeholders, attrs)
+        ends = (relationships["source"].tolist(), relationships["target"].tolist(), relationships["id"].tolist())
+        edge_rows = _attr_dicts(relationships, edge_attrs)
+        if not _fill_graph(G, ids, node_rows, *ends, edge_rows):
+            G.add_nodes_from(zip(ids, node_rows, strict=True))
+            _add_keyed_edges(G, zip(*ends, edge_rows, strict=True))
     finally:
         if collecting:
             gc.enable()
     return G
+
+
+def _fill_graph(G: nx.MultiDiGraph, ids: list, node_rows: list[dict], sources: list, targets: list, keys: list,
+                edge_rows: list[dict]) -> bool:
+    """Fill an empty ``G`` with exactly what ``add_nodes_from`` and then ``add_edge`` row by row would make,
+    building its node and adjacency dicts directly and setting them (networkx resets its cached views when they
+    are set). About 1.3x faster than ``add_nodes_from`` plus ``_add_keyed_edges`` at 500,000 edges; what is
+    left is allocating the dicts themselves.
+
+    Returns False, leaving ``G`` untouched, when the plain path must decide: repeated or ``None`` stakeholder
+    ids (networkx merges or refuses them) or an end that is not a stakeholder (networkx adds it as a node).
+    """
+    try:
+        node = dict(zip(ids, node_rows, strict=True))
+        if len(node) != len(ids) or None in node:
+            return False
+    except TypeError:  # an unhashable id: let networkx say so
+        return False
+    succ = {n: {} for n in ids}
+    pred = {n: {} for n in ids}
+    try:
+        for u, v, key, data in zip(sources, targets, keys, edge_rows, strict=True):
+            succ[u][v] = pred[v][u] = {key: data}
+    except KeyError:
+        return False
+    if sum(map(len, succ.values())) != len(edge_rows):  # parallel ties: each such pair holds only its last one
+        _merge_parallel(succ, pred, sources, targets, keys, edge_rows)
+    G._node, G._succ, G._pred = node, succ, pred  # setting _succ sets _adj too and resets the cached views
+    nx._clear_cache(G)
+    return True
+
+
+def _merge_parallel(succ: dict, pred: dict, sources: list, targets: list, keys: list, edge_rows: list[dict]) -> None:
+    """Give each pair with several ties one keydict holding them all in table order, the way ``add_edge`` does:
+    a repeated key updates its first attribute dict. The pair keeps the place of its first tie in ``succ[u]``
+    and ``pred[v]`` (overwriting a dict entry does not move it)."""
+    parallel = {(u, v) for u, v, key, data in zip(sources, targets, keys, edge_rows, strict=True)
+                if succ[u][v].get(key) is not data}  # the pairs where a later tie replaced this one
+    merged: dict[tuple, dict] = {}
+    for u, v, key, data in zip(sources, targets, keys, edge_rows, strict=True):
+        if (u, v) in parallel:
+            keydict = merged.setdefault((u, v), {})
+            if key in keydict:
+                keydict[key].update(data)
+            else:
+                keydict[key] = data
+    for (u, v), keydict in merged.items():
+        succ[u][v] = pred[v][u] = keydict
 
 
 def _add_keyed_edges(G: nx.MultiDiGraph, edges) -> None:
@@ -453,25 +507,42 @@ _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), type(pd.NA)})
 
 def _attr_dicts(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     """``_plain_attrs`` of every row, built column by column (missing values left out, lists copied)."""
+    if not columns:
+        return [{} for _ in range(len(frame))]
     lists, missing = [], []
     for name in columns:
         values = frame[name].to_numpy(dtype=object)
         plain = values.tolist()
         kinds = set(map(type, plain))
-        if list in kinds:
+        if kinds == {list}:
+            plain = list(map(list, plain))
+        elif list in kinds:
             plain = [list(v) if isinstance(v, list) else v for v in plain]
         if not kinds <= _PLAIN_TYPES | {list}:  # numpy scalars and the like: the row-by-row rule
             plain = [v.item() if hasattr(v, "item") and not isinstance(v, (list, str)) else v for v in plain]
         lists.append(plain)
-        gaps = pd.isna(values).nonzero()[0] if kinds & {float, type(None), type(pd.NA)} or \
-            not kinds <= _PLAIN_TYPES | {list} else ()
-        missing.append(gaps)
-    rows = [dict(zip(columns, row, strict=True)) for row in zip(*lists, strict=True)] if columns else \
-        [{} for _ in range(len(frame))]
+        may_miss = kinds & {float, type(None), type(pd.NA)} or not kinds <= _PLAIN_TYPES | {list}
+        missing.append(pd.isna(values).nonzero()[0].tolist() if may_miss else ())
+    rows = _row_maker(len(columns))(*columns, lists)
     for name, gaps in zip(columns, missing, strict=True):
         for i in gaps:
             del rows[i][name]
     return rows
+
+
+@functools.cache
+def _row_maker(n: int) -> Callable[..., list[dict[str, Any]]]:
+    """``f(key_0, ..., key_n-1, columns)`` -> ``[{key_0: a_0, ...} for a_0, ... in zip(*columns)]``.
+
+    A dict display with a fixed number of entries is built in one step at its final size: 3x faster than
+    ``dict(zip(keys, row))`` and faster than adding the keys column by column (which resizes each dict). Like ``dataclasses``, the code is written for the
+    case: its text depends only on the number ``n``, never on the data or the column names.
+    """
+    keys = [f"k{i}" for i in range(n)]
+    values = [f"a{i}" for i in range(n)]
+    entries = ", ".join(f"{k}: {a}" for k, a in zip(keys, values, strict=True))
+    source = f"lambda {', '.join(keys)}, columns: [{{{entries}}} for {', '.join(values)}, in zip(*columns, strict=True)]"
+    return eval(source, {"__builtins__": {"zip": zip}})
 
 
 def _plain_attrs(pairs) -> dict[str, Any]:

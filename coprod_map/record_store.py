@@ -14,7 +14,7 @@ nothing is written. A row is named by its key (``"N1 / a1"`` for two-column keys
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -307,19 +307,20 @@ def import_record(store: Store, project_id: str, record: Record, *, replace: boo
 
 def import_with_record(store: Store, project_id: str, project: Project, record: Record | None, *,
                        tables: tuple[str, ...] = tuple(RECORD_TABLES), replace: bool = False,
-                       actor: str | None = None) -> int:
+                       actor: str | None = None, loaded: Callable[[int, Project], None] | None = None) -> int:
     """Import the map and (when not None) its record in ONE transaction: refused anywhere, nothing is saved.
 
     ``tables`` are the record tables the import holds (``Staged.record_tables``): only those are replaced
-    (``replace``) or upserted; the others stay as saved. Returns the project's new revision.
+    (``replace``) or upserted; the others stay as saved. Returns the project's new revision. ``loaded``: see
+    ``Store.import_project`` (called after the commit with the revision and the map as ``load`` would give it).
     """
     if record is None or not tables:
-        return store.import_project(project_id, project, replace=replace, actor=actor)
+        return store.import_project(project_id, project, replace=replace, actor=actor, loaded=loaded)
 
     def then(conn: Connection, settings: ProjectSettings) -> None:
         _save_record(conn, project_id, record, settings=settings, replace=replace, tables=tables)
 
-    return store.import_project(project_id, project, replace=replace, actor=actor, then=then)
+    return store.import_project(project_id, project, replace=replace, actor=actor, then=then, loaded=loaded)
 
 
 def _save_record(conn: Connection, project_id: str, record: Record, *, settings: ProjectSettings, replace: bool,

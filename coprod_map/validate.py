@@ -25,7 +25,11 @@ import datetime as _dt
 import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.types import infer_dtype
 
 from coprod_map import model
 from coprod_map.errors import Problem
@@ -46,6 +50,8 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 INVISIBLE_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
 REFUSED_RE = re.compile(f"{CONTROL_RE.pattern}|{INVISIBLE_RE.pattern}")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: ``REFUSED_RE`` for pyarrow's RE2 (the same characters: a test compares them on every code point).
+REFUSED_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{202a}-\x{202e}\x{2066}-\x{2069}\x{200b}\x{2060}\x{feff}]"
 
 
 def refused_characters(text: str) -> bool:
@@ -198,6 +204,85 @@ def _isin(text: pd.Series, allowed: pd.Series) -> pd.Series:
     return pd.Series(index.get_indexer(text.astype(object).to_numpy()) >= 0, index=text.index)
 
 
+def _arrow_text(series: pd.Series) -> pa.Array | None:
+    """``_text(series)`` as one arrow string array when that is exact and cheap: arrow-backed text, or an
+    object column holding only ``str``. None otherwise (lists, numbers, missing values in an object column,
+    text arrow cannot hold): callers then take the pandas path.
+
+    The fast paths below use it for a clean-data answer in one C pass per column (1,000,000-row
+    participation tables); whenever they find something to report, the pandas path builds the messages.
+    """
+    dtype = series.dtype
+    try:
+        if isinstance(dtype, pd.StringDtype):
+            values = pa.array(series)
+        elif pd.api.types.is_object_dtype(dtype):
+            plain = series.to_numpy()
+            if infer_dtype(plain, skipna=False) not in ("string", "empty"):
+                return None
+            values = pa.array(plain, type=pa.large_string())
+        else:
+            return None
+    except (pa.ArrowException, ValueError, TypeError):  # e.g. a lone surrogate: UnicodeEncodeError
+        return None
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
+    return values.fill_null("")
+
+
+# Bytes that can start a refused character's UTF-8 (C0 controls but tab/LF/CR, DEL; 0xE2 and 0xEF lead
+# the bidi/invisible ones). Text without any of them is clean; text with some (curly quotes start with
+# 0xE2 too) gets the exact check.
+_SUSPECT = {*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xE2, 0xEF}
+_INNOCENT_BYTES = bytes(b for b in range(256) if b not in _SUSPECT)
+
+
+def _clean_arrow(values: pa.Array) -> bool:
+    """True when no cell of ``values`` (from ``_arrow_text``) is too long or holds a refused character.
+
+    Bytes first (a cell's UTF-8 length bounds its length in characters; a scan of the value bytes for
+    suspect bytes), the character-exact arrow checks only when those cannot decide.
+    """
+    if not len(values):
+        return True
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset: values.offset + len(values) + 1]
+    if int(np.diff(offsets).max()) > MAX_CELL_CHARS and (pc.max(pc.utf8_length(values)).as_py() or 0) > MAX_CELL_CHARS:
+        return False
+    data = values.buffers()[2]
+    if data is None or not bytes(memoryview(data)[int(offsets[0]): int(offsets[-1])]).translate(None, _INNOCENT_BYTES):
+        return True
+    return not pc.any(pc.match_substring_regex(values, REFUSED_RE2)).as_py()
+
+
+class _Texts:
+    """Per-check cache: each column's text as arrow, and its dictionary encoding (codes + distinct values)."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple, pa.Array | None] = {}
+        self._codes: dict[tuple, tuple[np.ndarray, pa.Array] | None] = {}
+
+    def array(self, key: tuple, series: pd.Series) -> pa.Array | None:
+        if key not in self._arrays:
+            self._arrays[key] = _arrow_text(series)
+        return self._arrays[key]
+
+    def codes(self, key: tuple, series: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
+        if key not in self._codes:
+            values = self.array(key, series)
+            if values is None:
+                self._codes[key] = None
+            else:
+                encoded = pc.dictionary_encode(values)
+                self._codes[key] = (encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary)
+        return self._codes[key]
+
+
+def _bools(values: pa.Array) -> np.ndarray:
+    return values.to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _short(value: str, limit: int = 60) -> str:
     value = INVISIBLE_RE.sub("?", CONTROL_RE.sub("?", value))
     return value if len(value) <= limit else value[: limit - 1] + "…"
@@ -216,6 +301,9 @@ def check_cells(frame: pd.DataFrame, *, table: str = "", file: str | None = None
         series = frame[name]
         if series.dtype != object and not pd.api.types.is_string_dtype(series):
             continue
+        fast = _arrow_text(series)
+        if fast is not None and _clean_arrow(fast):
+            continue  # clean: a few C passes over the arrow text
         values = _text_values(series)
         # the common, clean case in two C-speed passes: the longest cell, and one regex search over the
         # column joined by newlines (allowed, and never part of a refused character)
@@ -262,40 +350,58 @@ against the project being imported into). ``source_columns`` maps table -> {our 
     """
     source_columns = source_columns or {}
     problems: list[Problem] = []
+    texts = _Texts()
     for table in model.TABLES:
         frame = project.table(table)
         if frame is None or len(frame) == 0:
             continue
         frame = frame.reset_index(drop=True)
         loc = _Locator(table, frame, source_columns=source_columns.get(table))
-        problems += _check_required(loc)
-        problems += _check_keys(loc)
+        problems += _check_required(loc, texts)
+        problems += _check_keys(loc, texts)
         problems += _check_codes(loc)
         problems += _check_numbers(loc)
         problems += _check_dates(loc)
         if cells:
             problems += check_cells(frame, table=table, source_columns=source_columns.get(table))
     if references:
-        problems += _check_references(project, source_columns)
-    problems += _check_attributes(project, source_columns.get("stakeholders"))
+        problems += _check_references(project, source_columns, texts)
+    problems += _check_attributes(project, source_columns.get("stakeholders"), texts)
     return problems
 
 
-def _check_required(loc: _Locator) -> list[Problem]:
+def _check_required(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
     problems = []
     for name in REQUIRED[loc.table]:
         if name not in loc.frame.columns:
             continue
-        blank = _text(loc.frame[name]).str.strip() == ""
+        encoded = (texts or _Texts()).codes((loc.table, name), loc.frame[name])
+        if encoded is not None:  # blank or not, decided once per distinct value
+            codes, distinct = encoded
+            blank_values = _bools(pc.equal(pc.utf8_trim_whitespace(distinct), ""))
+            blank = pd.Series(blank_values[codes] if len(codes) else np.zeros(0, bool), index=loc.frame.index)
+        else:
+            blank = _text(loc.frame[name]).str.strip() == ""
         problems += loc.problems(blank, name, f"the {name.replace('_', ' ')} is blank. Every row needs one.")
     return problems
 
 
-def _check_keys(loc: _Locator) -> list[Problem]:
+def _check_keys(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
     keys = [k for k in KEYS[loc.table] if k in loc.frame.columns]
     if len(keys) != len(KEYS[loc.table]):
         return []
     frame = loc.frame
+    texts = texts or _Texts()
+    encoded = [texts.codes((loc.table, k), frame[k]) for k in keys]
+    if all(e is not None for e in encoded) and len(frame):
+        # Duplicates of the (one or two) key columns as integer codes; the messages below only when some.
+        combined = np.zeros(len(frame), dtype=np.int64)
+        present = np.ones(len(frame), dtype=bool)
+        for codes, distinct in encoded:
+            combined = combined * max(len(distinct), 1) + codes
+            present &= _bools(pc.not_equal(distinct, ""))[codes]
+        if not (pd.Series(combined).duplicated(keep="first").to_numpy() & present).any():
+            return []
     texts = pd.DataFrame({k: _text(frame[k]) for k in keys}, index=frame.index)
     present = (texts != "").all(axis=1)
     dup = texts.duplicated(keep="first") & present
@@ -410,8 +516,16 @@ def _check_dates(loc: _Locator) -> list[Problem]:
     return problems
 
 
-def _check_references(project: model.Project, source_columns: dict[str, dict[str, str]]) -> list[Problem]:
+def _check_references(project: model.Project, source_columns: dict[str, dict[str, str]],
+                      texts: _Texts | None = None) -> list[Problem]:
     problems = []
+    texts = texts or _Texts()
+    known = {
+        "stakeholder id": texts.array(("stakeholders", "id"), project.stakeholders["id"])
+        if "id" in project.stakeholders.columns else pa.array([], type=pa.large_string()),
+        "activity id": texts.array(("activities", "id"), project.activities["id"])
+        if "id" in project.activities.columns else pa.array([], type=pa.large_string()),
+    }
     stakeholder_ids = _text(project.stakeholders["id"]) if "id" in project.stakeholders.columns else pd.Series([], dtype=str)
     activity_ids = _text(project.activities["id"]) if "id" in project.activities.columns else pd.Series([], dtype=str)
     links = [
@@ -424,6 +538,11 @@ def _check_references(project: model.Project, source_columns: dict[str, dict[str
         frame = project.table(table)
         if len(frame) == 0 or column not in frame.columns:
             continue
+        values = texts.array((table, column), frame[column])
+        if values is not None and known[what] is not None:  # one arrow hash pass; messages only when some
+            outside = pc.invert(pc.is_in(values, value_set=known[what].cast(values.type)))
+            if not _bools(pc.and_(outside, pc.not_equal(values, ""))).any():
+                continue
         loc = _Locator(table, frame, source_columns=source_columns.get(table))
         text = _text(frame[column])
         bad = (text != "") & ~_isin(text, ids)
@@ -432,7 +551,8 @@ def _check_references(project: model.Project, source_columns: dict[str, dict[str
     return problems
 
 
-def _check_attributes(project: model.Project, source_columns: dict[str, str] | None) -> list[Problem]:
+def _check_attributes(project: model.Project, source_columns: dict[str, str] | None,
+                      texts: _Texts | None = None) -> list[Problem]:
     problems = []
     frame = project.stakeholders
     if len(frame) == 0:
@@ -442,6 +562,10 @@ def _check_attributes(project: model.Project, source_columns: dict[str, str] | N
         if not categories or attribute not in frame.columns:
             continue
         allowed = [*categories, *ALWAYS_ALLOWED_CATEGORIES]
+        values = (texts or _Texts()).array(("stakeholders", attribute), frame[attribute])
+        if values is not None and all(type(a) is str for a in allowed) and _bools(
+                pc.is_in(values, value_set=pa.array(allowed, type=values.type))).all():
+            continue
         text = _text(frame[attribute])
         bad = ~_isin(text, pd.Series(allowed, dtype=object))
         shown = ", ".join([*categories, model.NOT_RECORDED, model.PREFER_NOT_TO_SAY])

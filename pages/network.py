@@ -25,6 +25,8 @@ HEIGHT = 650
 FOCUS_KEY = "net_focus"
 FOCUS_LIST_LIMIT = 2000  # above this, find the stakeholder to focus on by typing part of the name
 BROKERAGE_KEY = "net_brokerage"
+COMMUNITIES_KEY = "net_communities"
+COMMUNITY_LIMIT = 20_000  # above this, finding communities (a second or more) waits until someone asks
 COMPARE_KEY = "net_compare"
 SHOWN_ROWS = 20_000  # longer tables are slow to send on every change (50 ms at 100,000): the rest is a download
 
@@ -39,6 +41,7 @@ if people.empty:
     st.stop()
 
 attributes = attribute_columns(people)
+big = len(people) > COMMUNITY_LIMIT
 category_choices = ["involvement", "kind", "experience", "roles", *attributes]
 facts = page_facts_for(info.id, info.revision)
 names = facts.names
@@ -71,6 +74,7 @@ with tab_map:
     size_by = middle.selectbox("Size by", list(SIZE_MEASURES), format_func=SIZE_MEASURES.get, key="net_size",
                                help="Bigger shapes have more of this measure.")
     group_by = right.selectbox("Group large maps by", ["community", *attributes], format_func=_words,
+                               index=1 if big and attributes else 0,  # communities take a while on big maps
                                key="net_group", help="Above 1,500 stakeholders the map shows groups instead of "
                                "people: communities found in the ties, or one of your attributes.")
     with st.expander("Filter and focus", icon=":material/filter_alt:"):
@@ -111,6 +115,9 @@ with tab_map:
             view = view_for(info.id, info.revision, tuple(sorted({**options, "drill": drill}.items())))
     if view.note:
         st.caption(safe_text(view.note))
+    if view.aggregated and big and group_by != "community":
+        st.caption("Finding communities in the ties takes a few seconds on a map this size, so the map starts "
+                   "grouped by one of your attributes: choose Community under 'Group large maps by' to see them.")
     st.iframe(data_url(view.page.html), height=HEIGHT + 40)
     st.caption(f"Showing {view.page.nodes:,} shapes and {view.page.edges:,} lines. Hover for details; "
                "scroll to zoom; drag to move around.")
@@ -119,12 +126,20 @@ with tab_map:
 
 with tab_measures:
     slow = len(people) > nw.EXACT_BETWEENNESS_LIMIT
+    # on big maps communities wait until asked for, or until the map is grouped by them (then they are ready)
+    communities = not big or group_by == "community" or bool(st.session_state.get(COMMUNITIES_KEY))
     if slow and not st.session_state.get(BROKERAGE_KEY):
-        metrics = measures_table_for(info.id, info.revision, brokerage=False)
-        st.caption("Brokerage takes a while to estimate on a map this size, so it is left blank until you ask.")
-        st.button("Estimate brokerage", key="net_brokerage_button",
-                  on_click=lambda: st.session_state.update({BROKERAGE_KEY: True}),
-                  help="Estimate each stakeholder's brokerage (betweenness) from a sample of the map.")
+        metrics = measures_table_for(info.id, info.revision, brokerage=False, communities=communities)
+        st.caption("Brokerage takes a while to estimate on a map this size, so it is left blank until you ask."
+                   + ("" if communities else " So are communities."))
+        one, two = st.columns(2)
+        one.button("Estimate brokerage", key="net_brokerage_button",
+                   on_click=lambda: st.session_state.update({BROKERAGE_KEY: True}),
+                   help="Estimate each stakeholder's brokerage (betweenness) from a sample of the map.")
+        if not communities:
+            two.button("Find communities", key="net_communities_button",
+                       on_click=lambda: st.session_state.update({COMMUNITIES_KEY: True}),
+                       help="Find groups of stakeholders with many ties among themselves.")
     else:
         metrics = measures_table_for(info.id, info.revision, brokerage=True)
     estimated = bool(metrics["betweenness_estimated"].any())

@@ -50,6 +50,8 @@ figures of suppressed rows for anything shared.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -67,6 +69,7 @@ __all__ = [
     "INVOLVEMENT_MODES",
     "MODES",
     "PERIODS",
+    "Participation",
     "activity_periods",
     "attribute_choices",
     "gap_overview",
@@ -76,6 +79,7 @@ __all__ = [
     "is_known",
     "missing_stakeholders",
     "pair_name",
+    "prepare_participation",
     "proxy_only_groups",
     "suppress_small_cells",
     "trend_table",
@@ -118,6 +122,8 @@ _LIST_COLUMNS = ("roles", "experience")
 _PAIR_SEP = " by "
 _CATEGORY_SEP = " / "
 _DIRECT_BASES = ("lived_experience", "elected", "nominated")
+#: Up to this many (period, stakeholder) cells, involvement is counted with ``np.bincount`` whatever the data size.
+_BINCOUNT_MIN = 1 << 20
 _FIGURES = [
     "affected_count",
     "affected_share",
@@ -210,6 +216,7 @@ def involved_stakeholders(
     end: str = "",
     cycles: Sequence[str] | None = None,
     period: str | None = None,
+    prepared: Participation | None = None,
 ) -> pd.DataFrame:
     """The involved stakeholders: ``stakeholder_id``, ``attendances`` (participation records;
     blank in rung mode) and, when ``period`` is given, ``period`` (one row per stakeholder and
@@ -227,7 +234,8 @@ def involved_stakeholders(
     ['s2']
     """
     positions, periods = _involved_positions(
-        project, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles, period=period
+        project, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles, period=period,
+        prepared=prepared,
     )
     out = pd.DataFrame({"stakeholder_id": project.stakeholders["id"].to_numpy()[positions["_pos"].to_numpy()]})
     if period is not None:
@@ -242,6 +250,122 @@ def _check_choice(name: str, value: Any, allowed: Iterable) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}.")
 
 
+class Participation:
+    """The participation records as integer row positions, worked out once per project and shared by
+    every figure of a page (matching a million ids is the slow part of each of them).
+
+    Built by :func:`prepare_participation`; pass it as ``prepared=`` to the functions here. It also
+    remembers who is involved for each set of options it has been asked about, and each
+    stakeholder's latest activity date. It belongs to the very project it was built from: given
+    another project (or one whose tables were replaced) it is ignored and the figures are worked
+    out afresh, so a stale one can cost time but never change a figure. The project's tables must
+    not be changed in place while it is in use (cached projects are read-only).
+    """
+
+    _MEMO_SIZE = 64
+
+    def __init__(self, project: Project) -> None:
+        self._refs = tuple(
+            weakref.ref(x) for x in (project, project.stakeholders, project.activities, project.participation)
+        )
+        self._ids = pd.Index(project.stakeholders["id"]), pd.Index(project.activities["id"])
+        #: Stakeholder ids are unique, so a row position stands for its id.
+        self.ids_unique = bool(self._ids[0].is_unique)
+        self._positions: tuple[tuple[np.ndarray, np.ndarray] | None] | None = None
+        self._memo: dict[tuple, tuple[pd.DataFrame, list[str]]] = {}
+        self._coded: dict[str, _Coded] = {}
+        self._last: tuple[np.ndarray | None] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def positions(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(activity row, stakeholder row) of each participation record (-1 = unknown id), matched on
+        first use; None when ids repeat (the functions then raise as they always did)."""
+        if self._positions is None:
+            stakeholder_ids, activity_ids = self._ids
+            project = self._refs[0]()
+            found = None
+            if project is not None and self.ids_unique and activity_ids.is_unique:
+                participation = project.participation
+                found = (_lookup(activity_ids, participation["activity_id"]),
+                         _lookup(stakeholder_ids, participation["stakeholder_id"]))
+            self._positions = (found,)
+        return self._positions[0]
+
+    def matches(self, project: Project) -> bool:
+        """True when this was built from ``project`` and its tables are still the same objects."""
+        current = (project, project.stakeholders, project.activities, project.participation)
+        return all(ref() is obj for ref, obj in zip(self._refs, current, strict=True))
+
+    def involved(self, project: Project, key: tuple, compute) -> tuple[pd.DataFrame, list[str]]:
+        """The memoised ``_involved_positions`` result for ``key`` (shared: read it, never change it)."""
+        key = (*key, repr(project.settings.cycles))
+        with self._lock:
+            found = self._memo.get(key)
+        if found is None:
+            found = compute()
+            with self._lock:
+                if len(self._memo) >= self._MEMO_SIZE:
+                    self._memo.pop(next(iter(self._memo)))
+                self._memo[key] = found
+        return found
+
+    def coded(self, attribute: str, compute) -> _Coded:
+        """One stakeholder attribute as integer codes (memoised; shared: never change it)."""
+        found = self._coded.get(attribute)
+        if found is None:
+            found = self._coded[attribute] = compute()
+        return found
+
+    def last_dates(self, project: Project) -> np.ndarray | None:
+        """Each stakeholder's latest activity date (``""`` if never), aligned with
+        ``project.stakeholders``; None when the fast path does not apply (repeated ids, dates that
+        are not all text)."""
+        if self._last is None:
+            self._last = (self._last_dates(project),)
+        return self._last[0]
+
+    def _last_dates(self, project: Project) -> np.ndarray | None:
+        dates = project.activities["date"].to_numpy(object)
+        if self.positions is None or not all(isinstance(d, str) for d in dates):
+            return None
+        act_pos, who_pos = self.positions
+        # ISO dates sort as text: rank each activity's date, keep each person's highest rank.
+        labels, rank = np.unique(dates, return_inverse=True) if len(dates) else (np.array([], dtype=object),
+                                                                              np.zeros(0, dtype=np.int64))
+        rank = np.where(dates == "", -1, rank.reshape(-1)).astype(np.int64)
+        valid = (act_pos >= 0) & (who_pos >= 0)
+        best = np.full(len(project.stakeholders), -1, dtype=np.int64)
+        np.maximum.at(best, who_pos[valid], rank[act_pos[valid]])
+        out = np.full(len(best), "", dtype=object)
+        out[best >= 0] = labels[best[best >= 0]]
+        return out
+
+
+def _lookup(ids: pd.Index, wanted: pd.Series) -> np.ndarray:
+    """The row position in ``ids`` (unique) of each value of ``wanted``, -1 where absent. Arrow's hash
+    lookup when pyarrow is there (about 3x quicker than pandas' on a million Python strings), else
+    pandas'; anything Arrow cannot take as text (numbers, NaN, lone surrogates) goes to pandas."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = pa.array(ids.to_numpy(object), type=pa.string())
+        found = pc.index_in(pa.array(wanted.to_numpy(object), type=pa.string()), value_set=values)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+    except Exception:  # noqa: BLE001 - any failure here just means the plain pandas lookup
+        return ids.get_indexer(wanted)
+
+
+def prepare_participation(project: Project) -> Participation:
+    """The project's participation records prepared once for every figure (see :class:`Participation`)."""
+    return Participation(project)
+
+
+def _usable(project: Project, prepared: Participation | None) -> Participation:
+    return prepared if prepared is not None and prepared.matches(project) else Participation(project)
+
+
 def _involved_positions(
     project: Project,
     *,
@@ -251,17 +375,42 @@ def _involved_positions(
     end: str,
     cycles: Sequence[str] | None,
     period: str | None,
-    positions: tuple[np.ndarray, np.ndarray] | None = None,
+    prepared: Participation | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Involved stakeholders as row positions in ``project.stakeholders`` (``_pos``), with a period
     code (``_pcode``, an index into the returned period labels; one period ``""`` when not split)
-    and ``attendances`` (participation records, Int64; blank in rung mode)."""
+    and ``attendances`` (participation records, Int64; blank in rung mode). With ``prepared`` (for
+    this project) the result is remembered there and shared: never change it."""
     _check_choice("involvement", involvement, INVOLVEMENT_MODES)
-    stakeholders = project.stakeholders
     if involvement == "rung":
         _check_choice("rung", rung, INVOLVEMENT_LEVELS)
         if period is not None:
             raise ValueError("An involvement rung is today's state; over-time figures need involvement='took_part'.")
+    if period is not None:
+        _check_choice("period", period, PERIODS)
+
+    if prepared is None or not prepared.matches(project):
+        return _compute_involved(project, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles,
+                                 period=period, prepared=None)
+    key = (involvement, rung, str(start), str(end), None if cycles is None else tuple(map(str, cycles)), period)
+    return prepared.involved(project, key, lambda: _compute_involved(
+        project, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles, period=period,
+        prepared=prepared))
+
+
+def _compute_involved(
+    project: Project,
+    *,
+    involvement: str,
+    rung: str,
+    start: str,
+    end: str,
+    cycles: Sequence[str] | None,
+    period: str | None,
+    prepared: Participation | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    stakeholders = project.stakeholders
+    if involvement == "rung":
         ranks = stakeholders["involvement"].map({code: i for i, code in enumerate(INVOLVEMENT_LEVELS)})
         chosen = np.flatnonzero(ranks.astype("Float64").fillna(-1).to_numpy(float) >= list(INVOLVEMENT_LEVELS).index(rung))
         return _positions(chosen), [""]
@@ -287,6 +436,7 @@ def _involved_positions(
         activity_code[keep_arr] = codes
         periods = [str(u) for u in uniques]
 
+    positions = prepared.positions if prepared is not None and prepared.matches(project) else None
     act_pos, who_pos = positions if positions is not None else _participation_positions(project)
     valid = (act_pos >= 0) & (who_pos >= 0)
     row_period = activity_code[act_pos[valid]]
@@ -294,7 +444,14 @@ def _involved_positions(
     chosen = row_period >= 0
     row_period, who_pos = row_period[chosen], who_pos[chosen]
     width = len(stakeholders) + 1
-    unique_keys, counts = np.unique(row_period * width + who_pos, return_counts=True)
+    keys = row_period * width + who_pos
+    size = len(periods) * width
+    if size <= max(2 * len(keys), _BINCOUNT_MIN):  # counting beats sorting while the grid is not much bigger than the data
+        every = np.bincount(keys, minlength=size)
+        unique_keys = np.flatnonzero(every)
+        counts = every[unique_keys]
+    else:
+        unique_keys, counts = np.unique(keys, return_counts=True)
     return (
         pd.DataFrame(
             {
@@ -321,7 +478,8 @@ def _positions(chosen: np.ndarray) -> pd.DataFrame:
         {
             "_pos": chosen.astype(np.int64),
             "_pcode": np.zeros(len(chosen), dtype=np.int64),
-            "attendances": pd.array([pd.NA] * len(chosen), dtype="Int64"),
+            "attendances": pd.arrays.IntegerArray(np.zeros(len(chosen), dtype=np.int64),
+                                                  np.ones(len(chosen), dtype=bool)),  # all blank
         }
     )
 
@@ -382,8 +540,9 @@ def _coded_attribute(stakeholders: pd.DataFrame, attribute: str) -> _Coded:
     return _Coded(positions, codes, categories, is_known(categories).to_numpy(), single=True)
 
 
-def _coded_pair(stakeholders: pd.DataFrame, first: str, second: str) -> _Coded:
-    a, b = _coded_attribute(stakeholders, first), _coded_attribute(stakeholders, second)
+def _coded_pair(stakeholders: pd.DataFrame, first: str, second: str, coded_of=None) -> _Coded:
+    coded_of = coded_of or (lambda name: _coded_attribute(stakeholders, name))
+    a, b = coded_of(first), coded_of(second)
     if a.single and b.single:
         pos, combined = a.pos, a.codes * len(b.categories) + b.codes
     else:
@@ -501,10 +660,17 @@ def _one_gap_table(
     periods: list[str],
     affected: pd.DataFrame | None,
     min_cell: int,
+    prepared: Participation | None = None,
 ) -> pd.DataFrame:
     stakeholders = project.stakeholders
     attribute = by[0] if len(by) == 1 else pair_name(*by)
-    coded = _coded_attribute(stakeholders, by[0]) if len(by) == 1 else _coded_pair(stakeholders, *by)
+    if prepared is not None and prepared.matches(project):
+        def coded_of(name: str) -> _Coded:
+            return prepared.coded(name, lambda: _coded_attribute(stakeholders, name))
+    else:
+        def coded_of(name: str) -> _Coded:
+            return _coded_attribute(stakeholders, name)
+    coded = coded_of(by[0]) if len(by) == 1 else _coded_pair(stakeholders, *by, coded_of=coded_of)
     code_known = pd.Series(coded.known, index=coded.categories.to_numpy(), dtype=bool)
     code_known = code_known[~code_known.index.duplicated()]
 
@@ -628,6 +794,7 @@ def gap_table(
     end: str = "",
     cycles: Sequence[str] | None = None,
     min_cell: int | None = None,
+    prepared: Participation | None = None,
 ) -> pd.DataFrame:
     """The gap table for one attribute (``by="age_band"``) or one pair (``by=("age_band", "area")``).
 
@@ -636,6 +803,7 @@ def gap_table(
     rung mode), ``involved_total`` (people involved with a known category: the share
     denominator) and, for pairs, ``category_a``/``category_b``. Shares are fractions 0-1; ``gap``
     is involved share minus affected share; ``ratio`` involved share / affected share.
+    ``prepared`` (from :func:`prepare_participation`) shares the participation work between calls.
 
     Examples
     --------
@@ -652,7 +820,7 @@ def gap_table(
     """
     return _gap_tables(
         project, [_key(by)], mode=mode, affected_level=affected_level, involvement=involvement, rung=rung,
-        start=start, end=end, cycles=cycles, min_cell=min_cell,
+        start=start, end=end, cycles=cycles, min_cell=min_cell, prepared=prepared,
     ).drop(columns="period")
 
 
@@ -676,19 +844,19 @@ def _gap_tables(
     cycles: Sequence[str] | None,
     min_cell: int | None,
     period: str | None = None,
-    positions: tuple[np.ndarray, np.ndarray] | None = None,
+    prepared: Participation | None = None,
 ) -> pd.DataFrame:
     """Gap tables for several attributes/pairs, sharing one pass over the participation records."""
     _check_choice("mode", mode, MODES)
     involved, periods = _involved_positions(
         project, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles, period=period,
-        positions=positions,
+        prepared=prepared,
     )
     affected = _affected_positions(project, affected_level=affected_level) if mode == "register" else None
     tables = [
         _one_gap_table(
             project, key, mode=mode, involved=involved, periods=periods, affected=affected,
-            min_cell=_min_cell(project, min_cell),
+            min_cell=_min_cell(project, min_cell), prepared=prepared,
         )
         for key in keys
     ]
@@ -710,7 +878,7 @@ def trend_table(
     end: str = "",
     cycles: Sequence[str] | None = None,
     min_cell: int | None = None,
-    _positions: tuple[np.ndarray, np.ndarray] | None = None,
+    prepared: Participation | None = None,
 ) -> pd.DataFrame:
     """The gap table once per review cycle or quarter: a ``period`` column, then the
     :func:`gap_table` columns. The affected side (reference or register) is the same in every
@@ -718,7 +886,8 @@ def trend_table(
 
     ``by`` is one attribute, one pair (a tuple) or a list of either. Cycles come in
     ``settings.cycles`` order, then any others as met; quarters in date order. A period with
-    activities but nobody taking part still gets its rows, with zeros.
+    activities but nobody taking part still gets its rows, with zeros. ``prepared``: see
+    :func:`prepare_participation`.
     """
     keys = [_key(b) for b in by] if isinstance(by, list) else [_key(by)]
     _check_choice("period", period, PERIODS)
@@ -732,7 +901,7 @@ def trend_table(
         ordered = [p for p in ordered if p in set(map(str, cycles))]
     table = _gap_tables(
         project, keys, mode=mode, affected_level=affected_level, involvement="took_part", rung="",
-        start=start, end=end, cycles=cycles, min_cell=min_cell, period=period, positions=_positions,
+        start=start, end=end, cycles=cycles, min_cell=min_cell, period=period, prepared=prepared,
     )
     present = set(pd.unique(table["period"]))
     missing = [p for p in ordered if p not in present]
@@ -843,9 +1012,60 @@ def suppress_small_cells(table: pd.DataFrame, *, min_cell: int | None = None) ->
 
 # --- who is missing ---------------------------------------------------------------------------------
 
-def _involved_ids(project: Project, **options) -> pd.Index:
-    positions, _ = _involved_positions(project, period=None, **options)
-    return pd.Index(project.stakeholders["id"].to_numpy()[positions["_pos"].to_numpy()])
+def _involved_mask(project: Project, prepared: Participation, **options) -> np.ndarray:
+    """True for each row of ``project.stakeholders`` whose id is among the involved stakeholders'."""
+    positions, _ = _involved_positions(project, period=None, prepared=prepared, **options)
+    chosen = positions["_pos"].to_numpy()
+    if prepared.ids_unique:
+        mask = np.zeros(len(project.stakeholders), dtype=bool)
+        mask[chosen] = True
+        return mask
+    ids = project.stakeholders["id"]
+    return ids.isin(pd.Index(ids.to_numpy()[chosen])).to_numpy(bool)
+
+
+def _last_took_part(project: Project, prepared: Participation, rows: np.ndarray) -> pd.Series:
+    """The latest activity date ever of the stakeholders at positions ``rows`` (``""`` if never)."""
+    last = prepared.last_dates(project)
+    if last is not None:
+        return pd.Series(last[rows], dtype=object)
+    # Repeated ids or dates that are not all text: the plain join.
+    ids = project.stakeholders["id"].iloc[rows]
+    dates = project.participation[["stakeholder_id", "activity_id"]].merge(
+        project.activities[["id", "date"]].rename(columns={"id": "activity_id"}), on="activity_id", how="inner"
+    )
+    dates = dates.loc[dates["date"].astype(str) != ""]
+    # ISO dates sort as text; sort + drop_duplicates stays vectorised where groupby.max on text does not
+    by_id = dates.sort_values("date").drop_duplicates("stakeholder_id", keep="last").set_index("stakeholder_id")["date"]
+    return pd.Series(ids.map(by_id).fillna("").astype(object).to_numpy(), dtype=object)
+
+
+def _sort_missing(out: pd.DataFrame) -> pd.DataFrame:
+    """Most affected first, then by kind and name (stable): one ``np.lexsort`` on integer codes,
+    which orders exactly as ``sort_values`` does (blank ``affected`` last), or ``sort_values``
+    itself for values that do not compare as plain text."""
+    try:
+        level_codes, levels = pd.factorize(out["affected"], sort=True)  # NA -> -1
+        level_key = np.where(level_codes < 0, len(levels), len(levels) - 1 - level_codes)  # descending, NA last
+        kind_codes = _text_codes(out["kind"])
+        name_codes = _text_codes(out["name"])
+        order = np.lexsort((name_codes, kind_codes, level_key))
+        return out.iloc[order].reset_index(drop=True)
+    except TypeError:
+        return out.sort_values(["affected", "kind", "name"], ascending=[False, True, True], kind="stable").reset_index(
+            drop=True
+        )
+
+
+def _text_codes(values: pd.Series) -> np.ndarray:
+    """Codes that sort as the text does, NA last (as ``sort_values`` puts it); TypeError for anything
+    but text and NA."""
+    array = values.to_numpy(object)
+    missing = pd.isna(array)
+    if pd.api.types.infer_dtype(array[~missing], skipna=False) not in ("string", "empty"):
+        raise TypeError("not all text")
+    codes, uniques = pd.factorize(array, sort=True)
+    return np.where(missing, len(uniques), codes)
 
 
 def missing_stakeholders(
@@ -857,36 +1077,35 @@ def missing_stakeholders(
     start: str = "",
     end: str = "",
     cycles: Sequence[str] | None = None,
+    prepared: Participation | None = None,
 ) -> pd.DataFrame:
     """Affected stakeholders (people, groups, organisations ...) who are not involved.
 
     Columns: ``id``, ``name``, ``kind``, ``affected``, ``involvement``, ``roles`` (as ``a, b``
     text), ``last_took_part`` (latest activity date ever, ``""`` if never). Most affected first.
+    ``prepared``: see :func:`prepare_participation`.
     """
     stakeholders = project.stakeholders
-    involved = _involved_ids(project, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles)
+    prepared = _usable(project, prepared)
+    involved = _involved_mask(project, prepared, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles)
     level = pd.to_numeric(stakeholders["affected"], errors="coerce").fillna(0)
-    missing = stakeholders.loc[(level >= affected_level) & ~stakeholders["id"].isin(involved)]
-    dates = project.participation[["stakeholder_id", "activity_id"]].merge(
-        project.activities[["id", "date"]].rename(columns={"id": "activity_id"}), on="activity_id", how="inner"
-    )
-    dates = dates.loc[dates["date"].astype(str) != ""]
-    # ISO dates sort as text; sort + drop_duplicates stays vectorised where groupby.max on text does not
-    last = dates.sort_values("date").drop_duplicates("stakeholder_id", keep="last").set_index("stakeholder_id")["date"]
+    rows = np.flatnonzero((level >= affected_level).to_numpy(bool) & ~involved)
+    def take(column: str) -> pd.Series:  # only the columns shown, not the whole stakeholder table
+        return stakeholders[column].take(rows).reset_index(drop=True)
+
+    roles = [", ".join(v) if isinstance(v, list) else str(v or "") for v in take("roles").to_numpy(object)]
     out = pd.DataFrame(
         {
-            "id": missing["id"],
-            "name": missing["name"],
-            "kind": missing["kind"],
-            "affected": missing["affected"].astype("Int64"),
-            "involvement": missing["involvement"],
-            "roles": missing["roles"].map(lambda v: ", ".join(v) if isinstance(v, list) else str(v or "")),
-            "last_took_part": missing["id"].map(last).fillna("").astype(object),
+            "id": take("id"),
+            "name": take("name"),
+            "kind": take("kind"),
+            "affected": take("affected").astype("Int64"),
+            "involvement": take("involvement"),
+            "roles": pd.Series(roles),  # str, as Series.map makes it (object when empty)
+            "last_took_part": _last_took_part(project, prepared, rows),
         }
     )
-    return out.sort_values(["affected", "kind", "name"], ascending=[False, True, True], kind="stable").reset_index(
-        drop=True
-    )
+    return _sort_missing(out)
 
 
 def voice_table(
@@ -898,6 +1117,7 @@ def voice_table(
     start: str = "",
     end: str = "",
     cycles: Sequence[str] | None = None,
+    prepared: Participation | None = None,
 ) -> pd.DataFrame:
     """Who speaks for each group, among the involved stakeholders.
 
@@ -907,10 +1127,12 @@ def voice_table(
     name when it is an id, else the value), ``direct`` (speakers with basis lived experience,
     elected or nominated), ``proxy``, ``basis_not_recorded``, ``proxies`` (names, ``a; b``) and
     ``status``: ``"direct voice"``, ``"proxy only"``, ``"basis not recorded"`` or ``"no voice"``.
+    ``prepared``: see :func:`prepare_participation`.
     """
     stakeholders = project.stakeholders
-    involved = _involved_ids(project, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles)
-    speakers = stakeholders.loc[stakeholders["id"].isin(involved), ["id", "name", "speaks_for", "speaks_basis"]]
+    prepared = _usable(project, prepared)
+    involved = _involved_mask(project, prepared, involvement=involvement, rung=rung, start=start, end=end, cycles=cycles)
+    speakers = stakeholders.loc[involved, ["id", "name", "speaks_for", "speaks_basis"]]
     speakers = speakers.explode("speaks_for").dropna(subset=["speaks_for"])
     speakers["group"] = speakers["speaks_for"].astype(str).str.strip()
     speakers = speakers.loc[speakers["group"] != ""].drop_duplicates(["id", "group"])
@@ -925,8 +1147,9 @@ def voice_table(
     grouped["proxies"] = proxy_names.reindex(grouped.index).fillna("")
 
     level = pd.to_numeric(stakeholders["affected"], errors="coerce").fillna(0)
-    groups = stakeholders.loc[(stakeholders["kind"] == "group") & (level >= affected_level)]
-    silent = groups.loc[~groups["id"].isin(involved) & ~groups["id"].isin(grouped.index), "id"]
+    is_group = ((stakeholders["kind"] == "group") & (level >= affected_level)).to_numpy(bool)
+    groups = stakeholders.loc[is_group & ~involved]
+    silent = groups.loc[~groups["id"].isin(grouped.index), "id"]
     grouped = pd.concat(
         [grouped, pd.DataFrame({"direct": 0, "proxy": 0, "basis_not_recorded": 0, "proxies": ""}, index=silent)]
     )
@@ -969,10 +1192,10 @@ def gap_overview(
     participation records (the full computation the benchmark times). Returns
     ``(overall, over_time)``: :func:`gap_table` and :func:`trend_table` columns, unsuppressed."""
     names = _normalise_by(project, by, mode=mode)
-    positions = _participation_positions(project)
+    prepared = prepare_participation(project)
     options = dict(mode=mode, affected_level=affected_level, start=start, end=end, cycles=cycles, min_cell=min_cell)
     overall = _gap_tables(
-        project, [(n,) for n in names], involvement="took_part", rung="", positions=positions, **options
+        project, [(n,) for n in names], involvement="took_part", rung="", prepared=prepared, **options
     ).drop(columns="period")
-    over_time = trend_table(project, by=list(names), period=period, _positions=positions, **options)
+    over_time = trend_table(project, by=list(names), period=period, prepared=prepared, **options)
     return overall, over_time

@@ -163,11 +163,24 @@ def _clean_column(values: pd.Series) -> pd.Series:
     return values
 
 
+def _may_hold(col: pd.Series, char: str) -> bool:
+    """False only when no cell holds ``char``: for arrow text, a byte search of its value buffer."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        values = pa.array(col)
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        return any(c.buffers()[2] is not None and char.encode("utf-8") in bytes(c.buffers()[2]) for c in chunks)
+    return bool(col.str.contains(char, regex=False).fillna(True).astype(bool).any())
+
+
 def _cell_problems(sheet: Sheet) -> list[Problem]:
     frame = sheet.frame
     problems: list[Problem] = []
     for name in sheet.headers:
         col = frame[name]
+        if not _may_hold(col, "#"):
+            continue  # every spreadsheet error value holds a '#': one quick pass in the usual case
         errors = col.str.strip().str.upper().isin(SPREADSHEET_ERRORS)
         for value, row in zip(col[errors], frame["_row"][errors], strict=True):
             problems.append(Problem(sheet.file, int(row), name, f"spreadsheet error {value.strip()} in this cell. "

@@ -8,9 +8,10 @@
   (header = row 1; a record with quoted newlines is located at its first line). CR-only line ends
   and quoted newlines work.
 - Binary files posing as text (XLSX, PNG, PDF ...) are named by their magic bytes.
-- Big files take a fast path (``grid``): pandas' C parser, used only when every record is exactly
-  one line, so sheet rows are line numbers; anything else (a quoted field spanning lines, CR-only
-  line ends, a ragged or badly quoted row) goes through the ``csv`` module for exact locations.
+- Big files take a fast path (``grid``): pyarrow's CSV reader (or, when it declines, pandas' C
+  parser), used only when every record is exactly one line, so sheet rows are line numbers; anything
+  else (a quoted field spanning lines, CR-only line ends, a ragged or badly quoted row) goes through
+  the ``csv`` module for exact locations.
 """
 
 from __future__ import annotations
@@ -113,17 +114,7 @@ def choose_delimiter(text: str, *, sample_records: int = 50) -> str:
     """
     best, best_score = ",", (-1.0, 0)
     for delimiter in DELIMITERS:
-        counts = []
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        try:
-            for record in reader:
-                if not record or all(not cell.strip() for cell in record):
-                    continue
-                counts.append(len(record))
-                if len(counts) >= sample_records:
-                    break
-        except csv.Error:
-            pass
+        counts = _field_counts(text, delimiter, sample_records)
         if not counts or counts[0] < 2:
             continue
         header = counts[0]
@@ -132,6 +123,46 @@ def choose_delimiter(text: str, *, sample_records: int = 50) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def _field_counts(text: str, delimiter: str, wanted: int) -> list[int]:
+    """Field counts of the first ``wanted`` non-blank records, reading only as much of the text as they need.
+
+    The reader gets the whole lines of a prefix of the text (the prefix's last line, perhaps cut short, is
+    held back). A record is trusted only while lines remain after it, since the reader may have stopped at
+    the cut; when the lines run out first, the prefix grows. So the counts are exactly those of reading the
+    whole text, without copying a 40 MB text for each delimiter tried.
+    """
+    size = 1 << 16
+    while True:
+        whole = size >= len(text)
+        lines = io.StringIO(text if whole else text[:size], newline="").readlines()
+        if not whole:
+            lines.pop()
+        used = [0]
+        counts: list[int] = []
+        reader = csv.reader(_counted(lines, used), delimiter=delimiter)
+        try:
+            for record in reader:
+                if not whole and used[0] >= len(lines):
+                    break  # this record may be cut short: read more
+                if not record or all(not cell.strip() for cell in record):
+                    continue
+                counts.append(len(record))
+                if len(counts) >= wanted:
+                    return counts
+        except csv.Error:
+            if whole or used[0] < len(lines):
+                return counts
+        if whole:
+            return counts
+        size *= 4
+
+
+def _counted(lines: list[str], used: list[int]):
+    for line in lines:
+        used[0] += 1
+        yield line
 
 
 def records(text: str, delimiter: str, *, file: str, max_rows: int | None = None) -> tuple[list[list[str]], list[int]]:
@@ -191,22 +222,88 @@ def grid(text: str, delimiter: str, *, file: str, max_rows: int | None = None) -
         if "\r" in text:
             return None
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL)
-    except (pd.errors.ParserError, ValueError, csv.Error):
-        return None
-    if len(frame) != lines:  # a record spans lines: only the csv module knows where each starts
-        return None
-    if '"' in text and not _quotes_strictly_valid(text, delimiter):
-        return None
+    frame = _arrow_grid(text, delimiter, lines)
+    if frame is None:
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
+                                na_filter=False, skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL)
+        except (pd.errors.ParserError, ValueError, csv.Error):
+            return None
+        if len(frame) != lines:  # a record spans lines: only the csv module knows where each starts
+            return None
+        if '"' in text and not _quotes_strictly_valid(text, delimiter):
+            return None
     filled = np.zeros(len(frame), dtype=bool)
     for column in frame.columns:
         filled |= (frame[column].str.strip() != "").to_numpy(dtype=bool)
     if filled.sum() > max_rows + 1:
         raise _too_many(file, max_rows)
     rows = np.flatnonzero(filled) + 1
-    return frame.loc[filled].reset_index(drop=True), rows
+    return (frame if filled.all() else frame.loc[filled].reset_index(drop=True)), rows
+
+
+def _arrow_grid(text: str, delimiter: str, lines: int) -> pd.DataFrame | None:
+    """The common big file (no blank lines, every row as wide as the first) read by pyarrow's CSV reader,
+    several times faster than pandas' C parser. Rows holding a quote mark are read again by the ``csv``
+    module, one line each, and must come out the same. None whenever anything differs or fails: the
+    caller then takes pandas' path, as before.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    if not text or text.startswith("\n") or "\n\n" in text:
+        return None
+    first = text[: text.find("\n")] if "\n" in text else text
+    try:
+        width = len(next(csv.reader([first], delimiter=delimiter, strict=True)))
+    except (csv.Error, StopIteration):
+        return None
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                              escape_char=False, newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != lines:
+        return None
+    if '"' in text and not _quoted_lines_agree(text, delimiter, table):
+        return None
+    return pd.DataFrame({i: pd.Series(table.column(i), dtype="str") for i in range(width)})
+
+
+def _quoted_lines_agree(text: str, delimiter: str, table) -> bool:
+    """Each line holding a quote mark reads the same in pyarrow as in the csv module (strict rules, one
+    record per line). Lines whose every field is either wholly quoted with no quote inside (``"a, b"``)
+    or unquoted with no quote (a spreadsheet's usual output) have only one reading, so they are picked
+    out with one arrow regex pass; the csv module reads the others and each must equal its row.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    d = {"\t": "\\t", "|": "\\|"}.get(delimiter, delimiter)
+    field = f'(?:"[^"]*"|[^"{d}]*)'
+    lines = pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
+    unsure = pc.and_(pc.match_substring(lines, '"'), pc.invert(pc.match_substring_regex(lines, f"^{field}(?:{d}{field})*$")))
+    at = np.flatnonzero(unsure.to_numpy(zero_copy_only=False))
+    if not len(at):
+        return True
+    reader = csv.reader(lines.take(pa.array(at)).to_pylist(), delimiter=delimiter, strict=True)
+    try:
+        records = list(reader)
+    except csv.Error:
+        return False
+    # as many records as lines read, each record takes at least one line: so exactly one line each
+    if len(records) != len(at) or reader.line_num != len(at):
+        return False
+    if any(len(r) != table.num_columns for r in records):
+        return False
+    rows = table.take(pa.array(at))
+    return all(rows.column(j).to_pylist() == [r[j] for r in records] for j in range(table.num_columns))
 
 
 def _quotes_strictly_valid(text: str, delimiter: str) -> bool:

@@ -14,7 +14,7 @@ from coprod_map.model import TABLES
 from coprod_map.record_store import import_with_record
 from coprod_map.store import ProjectInfo
 from coprod_map.ui.auth import actor
-from coprod_map.ui.cache import load_project
+from coprod_map.ui.cache import keep_loaded, load_project
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
 
@@ -100,7 +100,8 @@ def _import(info: ProjectInfo, files: list[tuple[str, bytes]], column_map: dict,
     try:
         staged = read_files(files, column_map=column_map or None, existing=existing)
         import_with_record(store(), info.id, staged.project, staged.record, tables=staged.record_tables,
-                           replace=replace)  # the map and the record it carries, in one transaction
+                           replace=replace,  # the map and the record it carries, in one transaction
+                           loaded=keep_loaded(info.id))  # the pages open on it without reading it back
     except ImportRejected as rejected:
         st.session_state[_MESSAGE] = ("problems", rejected.problems)
         return

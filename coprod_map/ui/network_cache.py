@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from coprod_map.analysis import network as nw
-from coprod_map.model import INVOLVEMENT_LEVELS, KINDS, split_list
+from coprod_map.model import INVOLVEMENT_LEVELS, KINDS
 from coprod_map.ui.cache import load_project
 from coprod_map.viz import network_charts as charts
 from coprod_map.viz.network_html import NetworkView, network_view
@@ -33,17 +33,25 @@ def metrics_for(project_id: str, revision: int) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring the network...")
-def basic_metrics_for(project_id: str, revision: int) -> pd.DataFrame:
-    """Every measure but brokerage (left blank): quick on any map. Read-only."""
-    return nw.metrics_table(load_project(project_id, revision), tg=tie_graph_for(project_id, revision),
-                            betweenness=False)
+def basic_metrics_for(project_id: str, revision: int, *, communities: bool) -> pd.DataFrame:
+    """Every measure but brokerage (left blank): quick on any map. ``communities=False`` leaves communities
+    blank too (about 1 s at 100,000 stakeholders). Read-only.
+
+    Always pass ``communities``: Streamlit keys the cache on the arguments as written, not on defaults."""
+    tg = tie_graph_for(project_id, revision)
+    if not communities:
+        return nw.metrics_table(load_project(project_id, revision), tg=tg, betweenness=False, communities=False)
+    # the rest of the table may be there already (a big map's first view): only the communities are new
+    quick = basic_metrics_for(project_id, revision, communities=False)
+    return quick.assign(community=nw.community_table(tg)["community"].array)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def measures_table_for(project_id: str, revision: int, *, brokerage: bool) -> pd.DataFrame:
+def measures_table_for(project_id: str, revision: int, *, brokerage: bool, communities: bool = True) -> pd.DataFrame:
     """The Measures tab's table: stakeholder order on small maps, most connected first on big ones (whose
     table shows only the top rows). Read-only."""
-    metrics = metrics_for(project_id, revision) if brokerage else basic_metrics_for(project_id, revision)
+    metrics = metrics_for(project_id, revision) if brokerage else \
+        basic_metrics_for(project_id, revision, communities=communities)
     if len(metrics) <= 20_000:
         return metrics
     return metrics.sort_values("degree", ascending=False, kind="stable").reset_index(drop=True)
@@ -62,16 +70,23 @@ class PageFacts:
 def page_facts_for(project_id: str, revision: int) -> PageFacts:
     project = load_project(project_id, revision)
     people = project.stakeholders
+    types = project.relationships["type"]
     return PageFacts(
-        names=dict(zip(people["id"].astype(str), people["name"].astype(str), strict=True)),
-        roles=sorted({r for roles in people["roles"] for r in split_list(roles)}),
-        types=sorted(set(project.relationships["type"].astype(str))),
+        names=dict(zip(nw.text_values(people["id"]).tolist(), nw.text_values(people["name"]).tolist(), strict=True)),
+        roles=sorted(set(nw.split_lists(people["roles"])[1].tolist())),
+        types=sorted(pd.unique(nw.text_values(types)).tolist()),
     )
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
+def labels_for(project_id: str, revision: int, by: str) -> pd.DataFrame:
+    """``category_labels(stakeholders, by)``, shared by the filters, the mixing table and reach. Read-only."""
+    return nw.category_labels(load_project(project_id, revision).stakeholders, by)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
 def categories_for(project_id: str, revision: int, by: str) -> list[str]:
-    return nw.category_labels(load_project(project_id, revision).stakeholders, by)["category"].cat.categories.tolist()
+    return labels_for(project_id, revision, by)["category"].cat.categories.tolist()
 
 
 @dataclass(frozen=True)
@@ -88,14 +103,15 @@ def power_for(project_id: str, revision: int, selected: str | None) -> PowerView
     """The power and interest grid, its chart and table. Shared and read-only: never mutate."""
     people = load_project(project_id, revision).stakeholders
     grid = nw.power_interest_table(people)
-    fig = charts.power_interest_chart(grid, selected=selected)
     points = len(grid) <= charts.POINTS_LIMIT
     if points:
+        fig = charts.power_interest_chart(grid, selected=selected)
         table = grid.drop(columns=["row"]).assign(
             involvement=grid["involvement"].map(lambda v: INVOLVEMENT_LEVELS.get(v, v)),
             kind=grid["kind"].map(lambda v: KINDS.get(v, v)))
     else:
         cells = charts.power_interest_cells(grid)
+        fig = charts.power_interest_chart(grid, selected=selected, cells=cells)
         table = cells.assign(involvement=cells["involvement"].map(lambda v: INVOLVEMENT_LEVELS.get(v, v or "")))
     return PowerView(grid, fig, table, charts.power_interest_sentence(grid, total=len(people)), points)
 
@@ -104,7 +120,8 @@ def power_for(project_id: str, revision: int, selected: str | None) -> PowerView
 def mixing_for(project_id: str, revision: int, by: str) -> pd.DataFrame:
     project = load_project(project_id, revision)
     order = project.settings.attributes.get(by, [])
-    return nw.mixing_matrix(tie_graph_for(project_id, revision), project.stakeholders, by=by, order=order)
+    return nw.mixing_matrix(tie_graph_for(project_id, revision), project.stakeholders, by=by, order=order,
+                            labels=labels_for(project_id, revision, by))
 
 
 def view_for(project_id: str, revision: int, options: tuple[tuple[str, object], ...]) -> NetworkView:
@@ -128,8 +145,8 @@ def _view_for(project_id: str, revision: int, options: tuple[tuple[str, object],
     if kwargs.get("size_by") == "betweenness":
         metrics = metrics_for(project_id, revision)
     elif kwargs.get("size_by") == "degree" or kwargs.get("group_by") == "community":
-        metrics = basic_metrics_for(project_id, revision)
-    return network_view(project, metrics=metrics, **kwargs)
+        metrics = basic_metrics_for(project_id, revision, communities=kwargs.get("group_by") == "community")
+    return network_view(project, metrics=metrics, tg=tie_graph_for(project_id, revision), **kwargs)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

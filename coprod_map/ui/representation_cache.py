@@ -4,7 +4,8 @@ Every function is keyed on ``(project_id, revision, options)``, where ``options`
 tuple of ``(name, value)`` pairs of plain values (see :func:`options_key`): the cache is shared by
 every user, and a save moves the revision on, so results are never stale and projects never share
 an entry. Results are small tables (one row per category), so ``st.cache_data`` copies are cheap;
-the project itself comes from ``load_project`` (a shared, read-only ``cache_resource``).
+the project itself comes from ``load_project`` (a shared, read-only ``cache_resource``), and the
+participation records matched to it once (:func:`participation`) serve every figure of the page.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from coprod_map.analysis import representation
 from coprod_map.ui.cache import load_project
 from coprod_map.viz import charts, summaries
 
-__all__ = ["ChartView", "choices", "gap_views", "gaps", "missing", "missing_csv", "options_key", "pair_view", "trend", "trend_view",
-           "voices"]
+__all__ = ["ChartView", "choices", "gap_views", "gaps", "missing", "missing_csv", "options_key", "pair_view",
+           "participation", "trend", "trend_view", "voices"]
 
 Options = tuple[tuple[str, Any], ...]
 
@@ -35,6 +36,21 @@ def _kwargs(options: Options, *allowed: str) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in options if k in allowed}
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def participation(project_id: str, revision: int) -> representation.Participation:
+    """The project's participation records as row positions, and who is involved per set of options,
+    worked out once per (project, revision) and shared by every function below (read-only)."""
+    return representation.prepare_participation(load_project(project_id, revision))
+
+
+def _project(project_id: str, revision: int) -> tuple[Any, representation.Participation]:
+    project, prepared = load_project(project_id, revision), participation(project_id, revision)
+    if not prepared.matches(project):  # the project was evicted and read back: match it afresh
+        participation.clear(project_id, revision)
+        prepared = participation(project_id, revision)
+    return project, prepared
+
+
 _GAP_OPTIONS = ("mode", "affected_level", "involvement", "rung", "start", "end", "cycles", "min_cell")
 _WHO_OPTIONS = ("affected_level", "involvement", "rung", "start", "end", "cycles")
 
@@ -42,30 +58,30 @@ _WHO_OPTIONS = ("affected_level", "involvement", "rung", "start", "end", "cycles
 @st.cache_data(max_entries=128, show_spinner=False)
 def gaps(project_id: str, revision: int, by: tuple[str, ...], options: Options) -> pd.DataFrame:
     """``representation.gap_table`` for one attribute (``by`` of one name) or pair."""
-    project = load_project(project_id, revision)
-    return representation.gap_table(project, by=by, **_kwargs(options, *_GAP_OPTIONS))
+    project, prepared = _project(project_id, revision)
+    return representation.gap_table(project, by=by, prepared=prepared, **_kwargs(options, *_GAP_OPTIONS))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def trend(project_id: str, revision: int, by: tuple[str, ...], period: str, options: Options) -> pd.DataFrame:
     """``representation.trend_table`` for one attribute or pair, per cycle or quarter."""
-    project = load_project(project_id, revision)
+    project, prepared = _project(project_id, revision)
     kwargs = _kwargs(options, "mode", "affected_level", "start", "end", "cycles", "min_cell")
-    return representation.trend_table(project, by=by, period=period, **kwargs)
+    return representation.trend_table(project, by=by, period=period, prepared=prepared, **kwargs)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def missing(project_id: str, revision: int, options: Options) -> pd.DataFrame:
     """``representation.missing_stakeholders`` (one row per person: shared and read-only, never copied)."""
-    project = load_project(project_id, revision)
-    return representation.missing_stakeholders(project, **_kwargs(options, *_WHO_OPTIONS))
+    project, prepared = _project(project_id, revision)
+    return representation.missing_stakeholders(project, prepared=prepared, **_kwargs(options, *_WHO_OPTIONS))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def voices(project_id: str, revision: int, options: Options) -> pd.DataFrame:
     """``representation.voice_table``."""
-    project = load_project(project_id, revision)
-    return representation.voice_table(project, **_kwargs(options, *_WHO_OPTIONS))
+    project, prepared = _project(project_id, revision)
+    return representation.voice_table(project, prepared=prepared, **_kwargs(options, *_WHO_OPTIONS))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -42,20 +42,21 @@ def _escape(values: pd.Series) -> list[str]:
 
 
 def power_interest_chart(grid: pd.DataFrame, *, seed: int = 0, selected: str | None = None,
-                         points_limit: int = POINTS_LIMIT) -> go.Figure:
+                         points_limit: int = POINTS_LIMIT, cells: pd.DataFrame | None = None) -> go.Figure:
     """Influence (0-5, up) against how affected (0-3, across), one trace per involvement rung.
 
     Above ``points_limit`` rows each trace holds one bubble per (affected, influence) cell sized by how
     many stakeholders are in it (``power_interest_cells``), and ``selected`` is drawn as its own point;
     bubbles carry no grid row, so ``selected_rows`` reads nothing from them.
 
-    ``grid`` is ``coprod_map.analysis.network.power_interest_table``. Points are jittered (seeded) so people
+    ``grid`` is ``coprod_map.analysis.network.power_interest_table``; ``cells``, its ``power_interest_cells``
+    when the caller already has them. Points are jittered (seeded) so people
     with the same scores do not hide each other; shapes show kind; points in the two highlighted groups
     get a thick dark outline, and the two regions are shaded. ``customdata[5]`` of each point is its row in
     ``grid``, for reading a selection back (``selected_rows``). ``selected`` (an id) is drawn larger.
     """
     if len(grid) > points_limit:
-        return _bubble_chart(grid, selected=selected)
+        return _bubble_chart(grid, selected=selected, cells=cells)
     rng = np.random.default_rng(seed)
     jitter_x = rng.uniform(-0.18, 0.18, len(grid))
     jitter_y = rng.uniform(-0.25, 0.25, len(grid))
@@ -110,8 +111,8 @@ def power_interest_cells(grid: pd.DataFrame) -> pd.DataFrame:
         .reset_index(name="stakeholders")
 
 
-def _bubble_chart(grid: pd.DataFrame, *, selected: str | None) -> go.Figure:
-    cells = power_interest_cells(grid)
+def _bubble_chart(grid: pd.DataFrame, *, selected: str | None, cells: pd.DataFrame | None = None) -> go.Figure:
+    cells = power_interest_cells(grid) if cells is None else cells
     fig = _frame()
     levels = [*INVOLVEMENT_LEVELS, ""]
     biggest = max(int(cells["stakeholders"].max()), 1) if len(cells) else 1

@@ -23,6 +23,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,18 @@ def _render(nodes: list[dict], edges: list[dict], *, height: int) -> str:
     of CDN tags and checked; then the escaped JSON goes in. Checking the template alone is exact and keeps
     the check fast on big maps.
     """
+    shell, nodes_at, edges_at = _shell(int(height), len(edges) > 2000)
+    return "".join([
+        shell[:nodes_at], "nodes = new vis.DataSet(", _script_json(nodes), ");",
+        shell[nodes_at + len(_EMPTY_DATA[0]):edges_at], "edges = new vis.DataSet(", _script_json(edges), ");",
+        shell[edges_at + len(_EMPTY_DATA[1]):],
+    ])
+
+
+@lru_cache(maxsize=8)
+def _shell(height: int, hide_edges_on_drag: bool) -> tuple[str, int, int]:
+    """The checked page without data and where the data goes: the same for every map of this height
+    (rendering it and inlining vis-network takes 0.1 s)."""
     net = Network(height=f"{int(height)}px", width="100%", cdn_resources="in_line")
     net.options = {  # constant: no user text ever goes into options
         "physics": {"enabled": False},
@@ -134,7 +147,7 @@ def _render(nodes: list[dict], edges: list[dict], *, height: int) -> str:
             "hover": True,
             "tooltipDelay": 120,
             "keyboard": {"enabled": True},
-            "hideEdgesOnDrag": len(edges) > 2000,
+            "hideEdgesOnDrag": hide_edges_on_drag,
         },
     }
     shell = offline_html(net)
@@ -145,11 +158,7 @@ def _render(nodes: list[dict], edges: list[dict], *, height: int) -> str:
     edges_at = shell.index(_EMPTY_DATA[1])
     if edges_at < nodes_at:
         raise RuntimeError("pyvis template changed: data order")
-    return "".join([
-        shell[:nodes_at], "nodes = new vis.DataSet(", _script_json(nodes), ");",
-        shell[nodes_at + len(_EMPTY_DATA[0]):edges_at], "edges = new vis.DataSet(", _script_json(edges), ");",
-        shell[edges_at + len(_EMPTY_DATA[1]):],
-    ])
+    return shell, nodes_at, edges_at
 
 
 # --- the stakeholder map -----------------------------------------------------------------------------
@@ -417,13 +426,21 @@ def network_view(
     limit: int = NODE_LIMIT,
     height: int = 650,
     seed: int = 0,
+    tg=None,
 ) -> NetworkView:
     """Filter the map, then draw people (up to ``limit``) or groups of ``group_by`` (an attribute column or
     ``"community"``, which needs ``metrics`` from ``metrics_table``). ``drill`` shows one group's members.
+    ``tg``: the whole project's ``tie_graph`` when the caller already has it (used when nothing is filtered).
     """
     from coprod_map.analysis import layout
     from coprod_map.analysis import network as nw
 
+    unfiltered = not (kinds or roles or (attribute and values) or types or cycle or focus is not None)
+    if unfiltered and tg is not None and drill is None and len(project.stakeholders) > limit:
+        # nothing filtered out: the groups come straight from the project's graph, no copy of the tables
+        people = project.stakeholders.reset_index(drop=True)
+        return _aggregated(people, tg, _group_labels(people, group_by, metrics), group_by=group_by,
+                           notes=[], height=height, seed=seed)
     people, ties = nw.select_view(project, kinds=kinds, roles=roles, attribute=attribute, values=values,
                                   types=types, cycle=cycle, focus=focus, steps=steps)
     total = len(people)
@@ -438,20 +455,8 @@ def network_view(
         ties = ties[ties["source"].astype(str).isin(ids) & ties["target"].astype(str).isin(ids)]
         notes.append(f"Showing the {len(people):,} stakeholders in one group of {_by_words(group_by)}.")
     if len(people) > limit and drill is None:
-        tg = nw.tie_graph(people, ties)
-        groups, group_ties = nw.aggregate_map(tg, group_labels.to_numpy(dtype=object))
-        index = {g: i for i, g in enumerate(groups["group"])}
-        edges = (group_ties["a"].map(index).to_numpy(dtype=np.int64),
-                 group_ties["b"].map(index).to_numpy(dtype=np.int64), group_ties["ties"].to_numpy())
-        page = aggregate_html(groups, group_ties, positions=layout.group_positions(len(groups), edges, seed=seed),
-                              by_label=_by_words(group_by).capitalize(), height=height)
-        notes.append(
-            f"{total:,} stakeholders are too many to draw one by one, so each circle is a group of "
-            f"{_by_words(group_by)}, sized by how many stakeholders it holds; lines are weighted by the ties "
-            "between groups. Choose a group to see its members."
-        )
-        return NetworkView(page=page, aggregated=True, shown=total, note=" ".join(notes),
-                           groups=tuple(groups["group"].astype(str)))
+        return _aggregated(people, nw.tie_graph(people, ties), group_labels, group_by=group_by, notes=notes,
+                           height=height, seed=seed)
     if len(people) > limit:
         tg = nw.tie_graph(people, ties)
         top = np.sort(np.argsort(-tg.degree, kind="stable")[:limit])
@@ -472,6 +477,27 @@ def network_view(
     return NetworkView(page=page, aggregated=False, shown=len(people), note=" ".join(notes))
 
 
+def _aggregated(people: pd.DataFrame, tg, group_labels: pd.Series, *, group_by: str, notes: list[str], height: int,
+                seed: int) -> NetworkView:
+    """The map of groups: ``tg`` is the graph of ``people`` (the kept stakeholders), ``group_labels`` their groups."""
+    from coprod_map.analysis import layout
+    from coprod_map.analysis import network as nw
+
+    total = len(people)
+    groups, group_ties = nw.aggregate_map(tg, group_labels.to_numpy(dtype=object))
+    index = {g: i for i, g in enumerate(groups["group"])}
+    edges = (group_ties["a"].map(index).to_numpy(dtype=np.int64),
+             group_ties["b"].map(index).to_numpy(dtype=np.int64), group_ties["ties"].to_numpy())
+    page = aggregate_html(groups, group_ties, positions=layout.group_positions(len(groups), edges, seed=seed),
+                          by_label=_by_words(group_by).capitalize(), height=height)
+    notes = [*notes,
+             f"{total:,} stakeholders are too many to draw one by one, so each circle is a group of "
+             f"{_by_words(group_by)}, sized by how many stakeholders it holds; lines are weighted by the ties "
+             "between groups. Choose a group to see its members."]
+    return NetworkView(page=page, aggregated=True, shown=total, note=" ".join(notes),
+                       groups=tuple(groups["group"].astype(str)))
+
+
 def _by_words(group_by: str) -> str:
     return "communities" if group_by == "community" else f"'{group_by.replace('_', ' ')}'"
 
@@ -481,8 +507,14 @@ def _group_labels(people: pd.DataFrame, group_by: str, metrics: pd.DataFrame | N
     if group_by == "community":
         if metrics is None:
             return pd.Series(["All"] * len(people), dtype=object)
-        community = people["id"].astype(str).map(metrics.set_index(metrics["id"].astype(str))["community"])
-        return community.map(lambda c: "No ties" if pd.isna(c) else f"Community {int(c)}").astype(object)
+        ids = people["id"].astype(str).to_numpy(dtype=object)
+        metric_ids = metrics["id"].astype(str).to_numpy(dtype=object)
+        if len(ids) == len(metric_ids) and (ids == metric_ids).all():  # the same stakeholders in the same order
+            community = metrics["community"].astype("Int64").reset_index(drop=True)
+        else:
+            community = pd.Series(ids).map(metrics.set_index(pd.Index(metric_ids))["community"]).astype("Int64")
+        words = "Community " + community.astype(str)
+        return pd.Series(np.where(community.isna().to_numpy(), "No ties", words.to_numpy(dtype=object)), dtype=object)
     if group_by in LIST_COLUMNS:
         return _colour_values(people, group_by).astype(object)
     return pd.Series(category_labels(people, group_by)["category"].astype(str).to_numpy(dtype=object))

@@ -11,6 +11,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from coprod_map.analysis import representation
+from coprod_map.ui import cache
+from coprod_map.ui import representation_cache as rc
+
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "representation.py")
 
 
@@ -88,3 +92,17 @@ def test_no_project_open_prompts_instead_of_failing(sample_project, monkeypatch)
     at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=60).run()
     at.switch_page("pages/representation.py").run()
     assert not at.exception and "No project is open" in at.info[0].value
+
+
+def test_participation_is_prepared_once_and_rematched_after_the_project_is_read_back(page):
+    _, store, project_id = page
+    revision = store.revision(project_id)
+    project, prepared = rc._project(project_id, revision)
+    assert prepared.matches(project) and rc._project(project_id, revision)[1] is prepared
+    cache.load_project.clear()  # evicted: the next load is a new object
+    again, rematched = rc._project(project_id, revision)
+    assert again is not project and rematched is not prepared and rematched.matches(again)
+    # and the figures the page shows are the plain ones
+    options = rc.options_key(mode="register", affected_level=1, involvement="took_part", rung="involved", start="",
+                             end="", cycles=None, min_cell=int(again.settings.min_cell))
+    pd.testing.assert_frame_equal(rc.missing(project_id, revision, options), representation.missing_stakeholders(again))
