@@ -69,8 +69,11 @@ def driver_rows(conn: Connection, query: sa.Select, *, rewrite: Callable[[str], 
     """A select's rows as the driver gives them, from its own cursor on this connection and transaction (no
     SQLAlchemy row objects). ``rewrite`` may edit the driver's SQL text (the parameters stay as they are)."""
     sql, params = _driver_sql(conn, query)
-    if rewrite is not None:
-        sql = rewrite(sql)
+    return driver_fetch(conn, rewrite(sql) if rewrite is not None else sql, params)
+
+
+def driver_fetch(conn: Connection, sql: str, params: Any) -> list[tuple]:
+    """Rows of driver-level SQL on this connection and transaction (no SQLAlchemy row objects)."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, params)

@@ -798,7 +798,7 @@ def _concat_frame(conn: Connection, t: sa.Table, names: list[str], project_id: s
     checks = [f'coalesce(sum("{n}" <> CAST("{n}" AS INTEGER) OR abs("{n}") >= 9007199254740992.0), 0)'
               for n in decimals]  # 2**53: every integer below it is an exact double
     try:
-        first = _driver_fetch(conn, f"SELECT count(*), {', '.join([*map(aggregate, names), *checks])} "
+        first = history_replay.driver_fetch(conn, f"SELECT count(*), {', '.join([*map(aggregate, names), *checks])} "
                                     f"FROM {source} {where}", (*[_CONCAT_SEP] * len(names), project_id))[0]
     except conn.dialect.loaded_dbapi.Error:  # e.g. "string or blob too big": the row-by-row read still works
         return None
@@ -826,7 +826,7 @@ def _concat_frame(conn: Connection, t: sa.Table, names: list[str], project_id: s
     if fetch:  # fractions: their text form is not exact, so as the driver gives them
         if "seq" not in columns:
             return None
-        fetched = _driver_fetch(conn, f'SELECT seq, {", ".join(chr(34) + n + chr(34) for n in fetch)} '
+        fetched = history_replay.driver_fetch(conn, f'SELECT seq, {", ".join(chr(34) + n + chr(34) for n in fetch)} '
                                       f"FROM {source} {where}", (project_id,))
         cells = np.array(fetched, dtype=object).reshape(len(fetched), len(fetch) + 1)
         if len(cells) != count or not np.array_equal(cells[:, 0].astype(np.int64),
@@ -847,16 +847,6 @@ def _numbers_from_text(texts: list[str], *, decimal: bool) -> np.ndarray | None:
     except ValueError:
         return None
     return values[codes] if len(codes) else np.empty(0, dtype=object)
-
-
-def _driver_fetch(conn: Connection, sql: str, params: tuple) -> list[tuple]:
-    """Rows of a driver-level select on this connection and transaction (no SQLAlchemy row objects)."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 def _fetch_frame(conn: Connection, query: sa.Select, *, scan: bool = False) -> pd.DataFrame:

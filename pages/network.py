@@ -116,7 +116,7 @@ with tab_map:
     if view.note:
         st.caption(safe_text(view.note))
     if view.aggregated and big and group_by != "community":
-        st.caption("Finding communities in the ties takes a few seconds on a map this size, so the map starts "
+        st.caption("Finding communities in the ties takes a moment on a map this size, so the map starts "
                    "grouped by one of your attributes: choose Community under 'Group large maps by' to see them.")
     st.iframe(data_url(view.page.html), height=HEIGHT + 40)
     st.caption(f"Showing {view.page.nodes:,} shapes and {view.page.edges:,} lines. Hover for details; "
