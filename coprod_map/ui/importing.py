@@ -149,7 +149,8 @@ def upload_wizard(info: ProjectInfo) -> None:
         if mapping:
             column_map[name] = mapping
     _save_match_form(info, column_map)
-    problems = check_files(files, column_map=column_map or None, existing=load_project(info.id, info.revision))
+    with st.spinner("Checking the files..."):
+        problems = check_files(files, column_map=column_map or None, existing=load_project(info.id, info.revision))
     if problems:
         show_problems(problems, intro=f"{len(problems)} problem(s) found. Nothing will be imported until they are fixed.")
     else:
@@ -170,7 +171,9 @@ def upload_wizard(info: ProjectInfo) -> None:
             help="Download an export first if you may need what is there now.",
         )
     if st.button("Import", type="primary", disabled=bool(problems) or not confirmed, icon=":material/upload:"):
-        _import(info, files, column_map, replace=mode == "replace")
+        with st.spinner("Importing... A file with a million rows takes about half a minute. Nothing is saved "
+                        "unless all of it is."):
+            _import(info, files, column_map, replace=mode == "replace")
         st.rerun()
 
 
