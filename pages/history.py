@@ -5,17 +5,17 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from coprod_map.history import compare_projects
 from coprod_map.privacy import retention_reminder
 from coprod_map.ui import history_cache as hc
 from coprod_map.ui.auth import allowed
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import require_project, store
-from coprod_map.ui.widgets import chart_with_table
+from coprod_map.ui.widgets import chart_with_table, long_table
 from coprod_map.viz.charts import gap_chart
 from coprod_map.viz.summaries import gap_summary, readable_table
 
 NETWORK_HEIGHT = 500
+PICK_LIST_LIMIT = 2000  # above this, the person to erase is given by id rather than picked from a list
 
 info = require_project()
 pid, revision = info.id, info.revision
@@ -79,8 +79,8 @@ for col, (label, table) in zip(cols, [("Stakeholders", "stakeholders"), ("Ties",
     col.metric(label, counts[table])
 map_tab, figures_tab, network_tab = st.tabs(["Map", "Who was involved", "Network"])
 with map_tab:
-    st.dataframe(then.stakeholders.drop(columns=["notes"]), hide_index=True, width="stretch")
-    st.dataframe(then.relationships.drop(columns=["notes"]), hide_index=True, width="stretch")
+    long_table(then.stakeholders.drop(columns=["notes"]), key="history_people_csv", file_name=f"stakeholders-{when}.csv")
+    long_table(then.relationships.drop(columns=["notes"]), key="history_ties_csv", file_name=f"relationships-{when}.csv")
 with figures_tab:
     gaps = figures["gaps"]
     if gaps.empty:
@@ -96,12 +96,12 @@ with network_tab:
         st.iframe(hc.network_at(pid, revision, when, NETWORK_HEIGHT), height=NETWORK_HEIGHT + 40)
         st.caption("The network as it was: hover for details, scroll to zoom.")
     with st.expander("Measures for each stakeholder as they were"):
-        st.dataframe(figures["metrics"], hide_index=True, width="stretch")
+        long_table(figures["metrics"], key="history_metrics_csv", file_name=f"measures-{when}.csv")
 
 with st.expander("Compare two dates"):
     first = st.date_input("Earlier date", value=date.today(), key="history_compare_from").isoformat()
     second = st.date_input("Later date", value=date.today(), key="history_compare_to").isoformat()
-    diff = compare_projects(hc.state_at(pid, revision, first), hc.state_at(pid, revision, second))
+    diff = hc.compared(pid, revision, first, second)
     left, right = st.columns(2)
     for column, day in ((left, first), (right, second)):
         shown = hc.figures_at(pid, revision, day)
@@ -140,8 +140,14 @@ else:
         st.caption("Removes the stakeholder, their ties, participation, needs and contributions, and their values from "
                    "the history and the snapshots. This cannot be undone. The audit trail records that an erasure "
                    "happened, never who.")
-        st.selectbox("Stakeholder", current.stakeholders["id"].tolist(), index=None, key="history_erase_id",
-                     format_func=lambda i: f"{i}: {current.stakeholders.set_index('id').loc[i, 'name']}")
+        names = dict(zip(current.stakeholders["id"], current.stakeholders["name"], strict=True))
+        if len(names) <= PICK_LIST_LIMIT:
+            st.selectbox("Stakeholder", list(names), index=None, key="history_erase_id",
+                         format_func=lambda i: f"{i}: {names[i]}")
+        else:  # a list of 100,000 names is slow to send and to scroll
+            typed = st.text_input("Stakeholder id (the ID column of the Stakeholders page)", key="history_erase_id")
+            if typed.strip():
+                st.text(f"That is {names[typed.strip()]}." if typed.strip() in names else "No stakeholder has that id.")
         st.text_input("Type the stakeholder's id to confirm", key="history_erase_confirm")
         st.button("Erase this person", on_click=hc.erase, args=(pid, "history_erase_id", "history_erase_confirm"),
                   type="primary")

@@ -8,7 +8,6 @@ from coprod_map.ui.cache import load_project
 from coprod_map.ui.network_cache import (
     categories_for,
     changes_for,
-    csv_bytes,
     introducers_for,
     measures_table_for,
     mixing_for,
@@ -17,7 +16,7 @@ from coprod_map.ui.network_cache import (
     view_for,
 )
 from coprod_map.ui.state import require_project
-from coprod_map.ui.widgets import chart_with_table, safe_text
+from coprod_map.ui.widgets import chart_with_table, long_table, safe_text
 from coprod_map.viz import network_charts as charts
 from coprod_map.viz.network_html import SIZE_MEASURES, data_url
 
@@ -28,7 +27,6 @@ BROKERAGE_KEY = "net_brokerage"
 COMMUNITIES_KEY = "net_communities"
 COMMUNITY_LIMIT = 20_000  # above this, finding communities (a second or more) waits until someone asks
 COMPARE_KEY = "net_compare"
-SHOWN_ROWS = 20_000  # longer tables are slow to send on every change (50 ms at 100,000): the rest is a download
 
 info = require_project()
 project = load_project(info.id, info.revision)
@@ -53,15 +51,6 @@ def _words(column: str) -> str:
 
 def _focus_on(stakeholder_id: str) -> None:
     st.session_state[FOCUS_KEY] = stakeholder_id
-
-
-def _long_table(frame, *, key: str, file_name: str, first: str = "first", **options) -> None:
-    """``st.dataframe`` of at most ``SHOWN_ROWS`` rows, and the whole table as a CSV download when longer."""
-    st.dataframe(frame.head(SHOWN_ROWS), hide_index=True, width="stretch", **options)
-    if len(frame) > SHOWN_ROWS:
-        st.caption(f"The table shows the {first} {SHOWN_ROWS:,} of {len(frame):,} rows; download them all below.")
-        st.download_button("Download the whole table (CSV)", key=key, mime="text/csv", file_name=file_name,
-                           on_click="ignore", data=lambda: csv_bytes(frame))
 
 
 tab_map, tab_measures, tab_power, tab_mixing, tab_reach, tab_time = st.tabs(
@@ -150,7 +139,7 @@ with tab_measures:
         "Cut point: removing them would split the map. Bridge ties: ties that are the only link between two parts."
         + (" On this large map brokerage is an estimate from a sample." if estimated else "")
     )
-    _long_table(
+    long_table(
         metrics, key="net_metrics_csv", file_name="network-measures.csv", first="most connected",
         column_config={
             "id": st.column_config.TextColumn("Id"),
@@ -210,7 +199,7 @@ with tab_reach:
         targets = nw.affected_not_involved(people, by=reach_by, categories=reach_groups)
         ranked = introducers_for(info.id, info.revision, reach_by, tuple(reach_groups), int(max_steps))
         st.caption(safe_text(nw.introducers_sentence(ranked, targets, max_steps=int(max_steps))))
-        _long_table(ranked, key="net_reach_csv", file_name="introducers.csv")
+        long_table(ranked, key="net_reach_csv", file_name="introducers.csv")
     else:
         st.caption("Choose one or more groups to see who could make an introduction.")
 
@@ -231,6 +220,6 @@ with tab_time:
             changes, dropouts = changes_for(info.id, info.revision, earlier, later)
             st.caption(safe_text(nw.tie_changes_sentence(changes, dropouts, earlier=earlier, later=later)))
             st.subheader("Ties that formed or ended")
-            _long_table(changes, key="net_changes_csv", file_name="tie-changes.csv")
+            long_table(changes, key="net_changes_csv", file_name="tie-changes.csv")
             st.subheader("People who took part earlier but not later")
-            _long_table(dropouts, key="net_dropouts_csv", file_name="dropouts.csv")
+            long_table(dropouts, key="net_dropouts_csv", file_name="dropouts.csv")

@@ -7,6 +7,8 @@ change through the store and leave a message for the page to show once.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -16,7 +18,7 @@ from coprod_map.ui.auth import actor, allowed, make_owner
 from coprod_map.ui.state import set_project, store
 from coprod_map.ui.widgets import show_once
 
-__all__ = ["actions_table", "can_see_private", "erase", "figures_at", "network_at", "purge", "restore", "revert", "say",
+__all__ = ["actions_table", "can_see_private", "compared", "erase", "figures_at", "network_at", "purge", "restore", "revert", "say",
            "set_retention", "show_message", "snapshot", "state_at", "undo"]
 
 _MESSAGE = "_history_message"
@@ -45,31 +47,51 @@ def actions_table(project_id: str, revision: int) -> pd.DataFrame:
     return shown
 
 
-@st.cache_resource(max_entries=8, show_spinner="Rebuilding the map as it was...")
 def state_at(project_id: str, revision: int, when: str) -> Project:
-    """The project as it was at the end of ``when`` (shared, read-only)."""
+    """The project as it was at the end of ``when`` (shared, read-only). From today (UTC, as changes are
+    stamped) on, that is the project as it is: the one every page shares, not a replay of the history."""
+    if when >= datetime.now(UTC).date().isoformat():
+        from coprod_map.ui.cache import load_project
+
+        return load_project(project_id, revision)
+    return _replayed(project_id, revision, when)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Rebuilding the map as it was...")
+def _replayed(project_id: str, revision: int, when: str) -> Project:
     del revision
     return store().state_at(project_id, when=when)
 
 
-@st.cache_data(max_entries=16, show_spinner="Working out the figures as they were...")
+@st.cache_resource(max_entries=16, show_spinner="Working out the figures as they were...")
 def figures_at(project_id: str, revision: int, when: str) -> dict[str, object]:
     """The headline representation figures and network measures of the map as it was at the end of ``when``:
     ``counts``, ``gaps`` (suppressed gap table, every attribute), ``gap_mode``, ``metrics``, ``network``
-    (the headline network figures in words and numbers)."""
+    (the headline network figures in words and numbers). Shared and read-only: never mutate.
+
+    Brokerage is left blank on maps too big to measure it exactly, as on the Relationships page (an estimate
+    there takes about 10 s at 100,000 stakeholders and waits for a button)."""
     from coprod_map.analysis import network, representation
 
     then = state_at(project_id, revision, when)
     mode = "population" if representation.attribute_choices(then, mode="population") else "register"
     names = representation.attribute_choices(then, mode=mode)
     gaps = representation.gap_report(then, mode=mode) if names else pd.DataFrame(columns=representation.GAP_COLUMNS)
-    metrics = network.metrics_table(then)
+    metrics = network.metrics_table(then, betweenness=len(then.stakeholders) <= network.EXACT_BETWEENNESS_LIMIT)
     summary = pd.DataFrame({"measure": ["Stakeholders", "Ties", "Stakeholders with no ties", "Separate parts of the map",
                                         "Cut points (removing them splits the map)"],
                             "value": [len(then.stakeholders), len(then.relationships), int(metrics["isolated"].sum()),
                                       int(metrics["component"].nunique()) if len(metrics) else 0,
                                       int(metrics["articulation_point"].sum())]})
     return {"counts": then.counts(), "gaps": gaps, "gap_mode": mode, "metrics": metrics, "network": summary}
+
+
+@st.cache_resource(max_entries=8, show_spinner="Comparing the two dates...")
+def compared(project_id: str, revision: int, earlier: str, later: str) -> dict[str, pd.DataFrame]:
+    """``history.compare_projects`` of the map at the end of two dates (shared, read-only: never mutate)."""
+    from coprod_map.history import compare_projects
+
+    return compare_projects(state_at(project_id, revision, earlier), state_at(project_id, revision, later))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Drawing the network as it was...")
@@ -140,12 +162,12 @@ def restore(project_id: str, snapshot_key: str, name_key: str) -> None:
 def erase(project_id: str, person_key: str, confirm_key: str) -> None:
     from coprod_map.privacy import erase_person
 
-    person = st.session_state.get(person_key)
+    person = str(st.session_state.get(person_key) or "").strip()  # picked from the list, or typed on big maps
     typed = str(st.session_state.get(confirm_key) or "").strip()
     if not person or typed != str(person):
         say("error", "Not erased: type the stakeholder's id exactly to confirm.")
         return
-    _run(lambda: erase_person(store(), project_id, str(person), actor=actor()),
+    _run(lambda: erase_person(store(), project_id, person, actor=actor()),
          "The person was erased from the map, the record, the history and the snapshots.", needs="manage")
 
 

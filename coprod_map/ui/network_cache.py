@@ -163,12 +163,3 @@ def changes_for(project_id: str, revision: int, earlier: str, later: str) -> tup
     cycles = {c.get("name", ""): c for c in project.settings.cycles}
     changes = nw.tie_changes(project, earlier=cycles.get(earlier, {}), later=cycles.get(later, {}))
     return changes, nw.cycle_dropouts(project, earlier=earlier, later=later)
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV for download (UTF-8 with BOM, for Excel), every text cell spreadsheet-safe."""
-    from coprod_map.io.cells import neutralise_series
-
-    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-    safe = frame.assign(**{c: neutralise_series(frame[c].astype(str)) for c in text})
-    return safe.to_csv(index=False).encode("utf-8-sig")

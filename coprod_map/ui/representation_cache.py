@@ -153,9 +153,6 @@ def trend_view(project_id: str, revision: int, attribute: str, period: str, opti
 def missing_csv(project_id: str, revision: int, options: Options) -> bytes:
     """The whole "affected but not involved" list as CSV (UTF-8 with BOM, for Excel), every text cell
     spreadsheet-safe; built only when someone asks for the download."""
-    from coprod_map.io.cells import neutralise_series
+    from coprod_map.io.export import table_csv
 
-    who = missing(project_id, revision, options)
-    safe = who.assign(**{c: neutralise_series(who[c].astype(str)) for c in who.columns
-                         if who[c].dtype == object or pd.api.types.is_string_dtype(who[c])})
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    return table_csv(missing(project_id, revision, options))

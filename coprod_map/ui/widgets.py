@@ -15,7 +15,11 @@ import streamlit as st
 
 from coprod_map.errors import Problem, problems_frame
 
-__all__ = ["chart_with_table", "safe_text", "show_once", "show_problems"]
+__all__ = ["SHOWN_ROWS", "chart_with_table", "long_table", "safe_text", "show_once", "show_problems"]
+
+#: the most rows a table sends to the browser: longer ones are slow to send on every change (50 ms at
+#: 100,000 rows), and the whole table is a download instead
+SHOWN_ROWS = 20_000
 
 # Everything Streamlit's markdown treats specially: CommonMark punctuation, plus ``:`` (emoji
 # shortcodes and ``:red[...]``), ``$`` (LaTeX) and ``~`` (strikethrough).
@@ -105,3 +109,15 @@ def chart_with_table(
     with st.expander(table_label):
         st.dataframe(table, hide_index=True, width="stretch")
     return result
+
+
+def long_table(frame: pd.DataFrame, *, key: str, file_name: str, first: str = "first", limit: int = SHOWN_ROWS,
+               **options: Any) -> None:
+    """``st.dataframe`` of at most ``limit`` rows, and the whole table as a CSV download when longer."""
+    st.dataframe(frame.head(limit), hide_index=True, width="stretch", **options)
+    if len(frame) > limit:
+        from coprod_map.io.export import table_csv
+
+        st.caption(f"The table shows the {first} {limit:,} of {len(frame):,} rows; download them all below.")
+        st.download_button("Download the whole table (CSV)", key=key, mime="text/csv", file_name=file_name,
+                           on_click="ignore", data=lambda: table_csv(frame))

@@ -363,9 +363,9 @@ def aggregate_html(
     top_ties = ties.max() if len(ties) else 1
     widths = (1 + 9 * np.log1p(ties) / np.log1p(top_ties)).tolist() if len(ties) else []
     edge_titles = plain_text(
-        group_ties["ties"].astype(int).map("{:,}".format) + " ties between " + group_ties["a"].astype(str)
-        + " and " + group_ties["b"].astype(str)
-    )
+        group_ties["ties"].astype(int).map("{:,}".format).astype(object) + " ties between "
+        + group_ties["a"].astype(str) + " and " + group_ties["b"].astype(str)
+    ) if len(group_ties) else pd.Series([], dtype=object)  # no ties between groups: an empty map's lines
     edges = [
         {"from": to_opaque[a], "to": to_opaque[b], "title": t, "width": w, "color": NEUTRAL}
         for a, b, t, w in zip(group_ties["a"].astype(str).tolist(), group_ties["b"].astype(str).tolist(),

@@ -86,3 +86,51 @@ def test_time_travel_shows_figures_and_network_as_they_were(sqlite_url, monkeypa
     assert sides[1].loc["16-24", "Gap (points)"] == -50.0  # involved 0 of 1 known vs affected 1 of 2
     diff = next(f for f in frames if "how many" in f.columns).set_index("what")["how many"]
     assert diff["ties removed"] == 1 and diff["participation removed"] == 1 and diff["stakeholders removed"] == 0
+
+
+def test_erase_on_a_big_map_takes_the_id_typed(sqlite_url, monkeypatch):
+    store, pid = make_store(sqlite_url, monkeypatch)
+    n = 2001  # over the page's pick-list limit: no list of every name is sent
+    people = pd.DataFrame({"id": [f"p{i}" for i in range(n)], "name": [f"Person {i}" for i in range(n)],
+                           "kind": "person"})
+    store.import_project(pid, _with_people(store.load(pid), people))
+    at = page("history", pid)
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.key == "history_erase_id"]
+    at.text_input(key="history_erase_id").set_value("nobody").run()
+    assert "No stakeholder has that id." in texts(at)
+    at.text_input(key="history_erase_id").set_value(" p7 ").run()
+    assert "That is Person 7." in texts(at)
+    at.text_input(key="history_erase_confirm").set_value("p7").run()
+    next(b for b in at.button if b.label == "Erase this person").click().run()
+    assert not at.exception and "erased" in texts(at)
+    left = set(store.load(pid).stakeholders["id"])
+    assert "p7" not in left and {"p6", "p8", "s1"} <= left
+
+
+def _with_people(project, people: pd.DataFrame):
+    from coprod_map.model import Project, normalise_frame
+
+    both = pd.concat([project.stakeholders, normalise_frame("stakeholders", people)], ignore_index=True)
+    return Project(stakeholders=normalise_frame("stakeholders", both), relationships=project.relationships,
+                   activities=project.activities, participation=project.participation, reference=project.reference,
+                   settings=project.settings)
+
+
+def test_long_tables_show_their_first_rows_and_offer_the_rest():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import pandas as pd
+
+        from coprod_map.ui.widgets import long_table
+
+        frame = pd.DataFrame({"name": ["=1+1", *[f"row {i}" for i in range(29)]], "count": range(30)})
+        long_table(frame, key="t_csv", file_name="t.csv", limit=10)
+        long_table(frame.head(5), key="short_csv", file_name="s.csv", limit=10)
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert [len(d.value) for d in at.dataframe] == [10, 5]
+    assert "The table shows the first 10 of 30 rows; download them all below." in texts(at)
+    assert len(at.get("download_button")) == 1  # the short table needs none

@@ -22,7 +22,6 @@ HEAVY = ("Graph", "TieGraph", "Project", "NetworkView", "PowerView", "Participat
 #: ``cache_data`` functions whose annotation is loose (``Any``/``object``) and what they really return
 LOOSE_OK = {
     "choices": "widget options: lists of names and numbers",
-    "figures_at": "small tables and sentences about the map at a date",
 }
 
 

@@ -88,3 +88,16 @@ def test_power_chart_with_shared_cells_is_the_same_chart():
     plain = charts.power_interest_chart(grid, selected="p3")
     shared = charts.power_interest_chart(grid, selected="p3", cells=charts.power_interest_cells(grid))
     assert plain.to_json() == shared.to_json()
+
+
+def test_a_big_map_with_no_ties_between_its_groups_still_draws() -> None:
+    """Over NODE_LIMIT the map shows groups; with no tie between two groups the page has shapes and no lines
+    (this crashed building the lines' hover text from an empty table)."""
+    n = nh.NODE_LIMIT + 1
+    people = pd.DataFrame({"id": [f"p{i}" for i in range(n)], "name": "x", "kind": "person",
+                           "area": ["N", "S"] * (n // 2) + ["N"] * (n % 2)})
+    ties = pd.DataFrame({"id": ["r1"], "source": ["p0"], "target": ["p2"], "type": ["knows"]})  # both in N
+    project = Project(stakeholders=normalise_frame("stakeholders", people),
+                      relationships=normalise_frame("relationships", ties))
+    view = nh.network_view(project, group_by="area")
+    assert view.aggregated and view.page.nodes == 2 and view.page.edges == 0
