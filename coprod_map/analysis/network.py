@@ -761,9 +761,9 @@ def tie_changes(project: Project, *, earlier: dict[str, str], later: dict[str, s
     ties = project.relationships
     before = active_ties(ties, start=earlier.get("start", ""), end=earlier.get("end", ""))
     after = active_ties(ties, start=later.get("start", ""), end=later.get("end", ""))
-    before_keys, after_keys = set(_pair_keys(before)), set(_pair_keys(after))
-    new = after[~_pair_keys(after).isin(before_keys).to_numpy()].drop_duplicates(subset=["source", "target"])
-    ended = before[~_pair_keys(before).isin(after_keys).to_numpy()].drop_duplicates(subset=["source", "target"])
+    before_pairs, after_pairs = _pair_keys(before), _pair_keys(after)
+    new = after[~after_pairs.isin(set(before_pairs)).to_numpy()].drop_duplicates(subset=["source", "target"])
+    ended = before[~before_pairs.isin(set(after_pairs)).to_numpy()].drop_duplicates(subset=["source", "target"])
     changes = pd.concat([new.assign(change="new"), ended.assign(change="ended")], ignore_index=True)
     people = project.stakeholders.set_index(project.stakeholders["id"].astype(str).astype(object))
     ends = pd.unique(pd.concat([changes["source"], changes["target"]]).astype(str).astype(object).to_numpy())
