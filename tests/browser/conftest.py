@@ -131,17 +131,8 @@ def browser(playwright):
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """The real app on its own SQLite file holding the sample project: ``{url, project_id, name, db, log, pid}``."""
-    from coprod_map.sample import load_sample
-    from coprod_map.store import Store
-
     folder = tmp_path_factory.mktemp("app_server")
-    url = f"sqlite:///{folder / 'coprod_map.db'}"
-    store = Store(url)
-    try:
-        project_id = load_sample(store)
-        name = store.project_info(project_id).name
-    finally:
-        store.close()
+    url, project_id, name = sample_database(folder / "coprod_map.db")
     with run_app(url, folder) as server:
         yield {**server, "project_id": project_id, "name": name, "db": url}
 
@@ -200,6 +191,36 @@ def pytest_runtest_makereport(item, call):
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+def sample_database(path: Path) -> tuple[str, str, str]:
+    """A new SQLite file at ``path`` holding the sample project: ``(url, project_id, project name)``."""
+    from coprod_map.sample import load_sample
+    from coprod_map.store import Store
+
+    url = f"sqlite:///{path}"
+    store = Store(url)
+    try:
+        project_id = load_sample(store)
+        return url, project_id, store.project_info(project_id).name
+    finally:
+        store.close()
+
+
+def open_cell_editor(pg, *, x: int):
+    """Double-click the first row of the page's first data grid at ``x`` pixels (a column) and return the cell
+    editor once it is open (the first double-click can land on a grid that is still mounting)."""
+    grid = pg.locator('[data-testid="stDataFrame"] .stDataFrameGlideDataEditor').first
+    editor = pg.locator("#portal .gdg-input")
+    for _ in range(4):
+        grid.dblclick(position={"x": x, "y": 35 + 17})
+        try:
+            editor.wait_for(timeout=2000)
+            break
+        except Exception:
+            pg.keyboard.press("Escape")
+            wait_idle(pg)
+    return editor
+
 
 def wait_idle(pg, *, timeout: float = 15000) -> None:
     """Wait until Streamlit has finished the current run (no 'Running...' status widget)."""

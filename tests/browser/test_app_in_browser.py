@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import SHOTS, go_to, wait_idle
+from tests.browser.conftest import SHOTS, go_to, open_cell_editor, wait_idle
 from tests.browser.conftest import open_project as _open
 
 pytestmark = pytest.mark.browser
@@ -54,18 +54,8 @@ def test_a_cell_edit_is_saved_and_survives_a_reload(page, app_server):
 
     open_project(page, server)
     go_to(page, "Stakeholders and ties")
-    grid = page.locator('[data-testid="stDataFrame"] .stDataFrameGlideDataEditor').first
-    editor = page.locator("#portal .gdg-input")
-    for _ in range(4):  # the first double-click can land on a grid that is still mounting
-        box = grid.bounding_box()
-        grid.dblclick(position={"x": 150, "y": 35 + 17})  # column 2 ("Name"), first row
-        try:
-            editor.wait_for(timeout=2000)
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-            wait_idle(page)
-    assert box is not None
+    editor = open_cell_editor(page, x=150)  # column 2 ("Name"), first row
+    assert page.locator('[data-testid="stDataFrame"] .stDataFrameGlideDataEditor').first.bounding_box() is not None
     editor.fill("Edited in the browser")
     editor.press("Enter")
     expect(page.get_by_text("Saved at")).to_be_visible(timeout=15000)
@@ -97,16 +87,7 @@ def test_a_refused_edit_keeps_what_was_typed_in_the_grid(page, app_server):
     first, taken = before["id"].iloc[0], before["id"].iloc[1]
     open_project(page, app_server)
     go_to(page, "Stakeholders and ties")
-    grid = page.locator('[data-testid="stDataFrame"] .stDataFrameGlideDataEditor').first
-    editor = page.locator("#portal .gdg-input")
-    for _ in range(4):
-        grid.dblclick(position={"x": 60, "y": 35 + 17})  # column 1 ("ID"), first row
-        try:
-            editor.wait_for(timeout=2000)
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-            wait_idle(page)
+    editor = open_cell_editor(page, x=60)  # column 1 ("ID"), first row
     editor.fill(taken)  # another stakeholder's id: refused
     editor.press("Enter")
     expect(page.get_by_text("Your change is still in the table below")).to_be_visible(timeout=15000)

@@ -9,23 +9,14 @@ import os
 
 import pytest
 
-from tests.browser.conftest import new_page, outside_requests, run_app, wait_idle
+from tests.browser.conftest import new_page, outside_requests, run_app, sample_database, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def own_app(tmp_path):
-    from coprod_map.sample import load_sample
-    from coprod_map.store import Store
-
-    url = f"sqlite:///{tmp_path / 'faults.db'}"
-    store = Store(url)
-    try:
-        project_id = load_sample(store)
-        name = store.project_info(project_id).name
-    finally:
-        store.close()
+    url, project_id, name = sample_database(tmp_path / "faults.db")
     return {"db": url, "folder": tmp_path, "project_id": project_id, "name": name}
 
 

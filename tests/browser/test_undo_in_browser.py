@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import go_to, open_project, run_app, wait_idle
+from tests.browser.conftest import go_to, open_cell_editor, open_project, run_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +24,7 @@ def test_edit_then_undo_brings_the_old_value_back(page, tmp_path):
     with run_app(url, tmp_path) as server:
         open_project(page, server["url"], name)
         go_to(page, "Stakeholders and ties")
-        grid = page.locator('[data-testid="stDataFrame"] .stDataFrameGlideDataEditor').first
-        editor = page.locator("#portal .gdg-input")
-        for _ in range(4):  # the first double-click can land on a grid that is still mounting
-            grid.dblclick(position={"x": 150, "y": 35 + 17})  # column 2 ("Name"), first row
-            try:
-                editor.wait_for(timeout=2000)
-                break
-            except Exception:
-                page.keyboard.press("Escape")
-                wait_idle(page)
+        editor = open_cell_editor(page, x=150)  # column 2 ("Name"), first row
         editor.fill("Typed by mistake")
         editor.press("Enter")
         expect(page.get_by_text("Saved at")).to_be_visible(timeout=15000)
