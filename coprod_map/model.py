@@ -22,12 +22,18 @@ Conventions every module relies on:
 
 from __future__ import annotations
 
+import gc
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.types import infer_dtype
 
 __all__ = [
     "ACTIVITY_COLUMNS",
@@ -212,7 +218,19 @@ def join_list(value: Any) -> str:
     >>> join_list(["carers", "young people"])
     'carers|young people'
     """
+    if type(value) is list and "" not in value:  # the usual case, a clean list: joined as it is
+        try:
+            text = LIST_SEPARATOR.join(value)
+        except TypeError:  # an item that is not text
+            pass
+        else:
+            if not _PADDED_ITEM.search(text):
+                return text
     return LIST_SEPARATOR.join(split_list(value))
+
+
+#: Space at either end of an item of a joined list (an item with space around it is stripped by ``split_list``).
+_PADDED_ITEM = re.compile(rf"^\s|\s$|\s\{LIST_SEPARATOR}|\{LIST_SEPARATOR}\s")
 
 
 _CODE_CLEAN = re.compile(r"[\s\-]+")
@@ -267,26 +285,51 @@ def normalise_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     Columns beyond the core set are kept (stakeholder attributes) as text. Index is reset.
     Raises ``ValueError`` if a number column holds something that is not a number: callers that
     take user input validate first (see ``coprod_map.validate``).
+
+    Column by column, without a Python call per cell: a column already in canonical form is checked in a
+    C pass or two and kept (a second normalisation costs little), text is converted per distinct value.
+    Every list cell is a new list of the frame's own, as before (callers may change one in place).
     """
     columns = TABLES[table]
-    out = frame.reset_index(drop=True).copy()
+    out = frame.reset_index(drop=True)  # copy-on-write: assigning columns below never touches ``frame``
     n = len(out)
     for name, kind in columns.items():
         if name not in out.columns:
-            out[name] = [[] for _ in range(n)] if kind == "list" else pd.Series([pd.NA] * n, dtype=object)
+            if kind == "list":
+                out[name] = _fresh_lists([[]] * n)
+            elif kind == "str":
+                out[name] = pd.Series(np.full(n, "", dtype=object), dtype=object)
+            else:  # what the number conversion below makes of a column of blanks
+                out[name] = pd.Series(np.full(n, np.nan)).astype(kind)
         if kind == "str":
             out[name] = _text_series(out[name])
         elif kind == "list":
             out[name] = _list_series(out[name])
-        elif kind == "Int64":
-            out[name] = pd.to_numeric(_blank_to_na(out[name])).astype("Float64").round().astype("Int64")
-        elif kind == "Float64":
-            out[name] = pd.to_numeric(_blank_to_na(out[name])).astype("Float64")
+        else:
+            out[name] = _number_series(out[name], kind)
     extras = [c for c in out.columns if c not in columns]
     for name in extras:
         if not name.startswith("_"):  # "_file"/"_row" provenance columns pass through untouched
             out[name] = _text_series(out[name])
-    return out[list(columns) + extras]
+    order = list(columns) + extras
+    return out if list(out.columns) == order else out[order]
+
+
+def _number_series(series: pd.Series, kind: str) -> pd.Series:
+    """An ``Int64`` or ``Float64`` column: text and numbers read as numbers, blanks as missing."""
+    dtype = series.dtype
+    if str(dtype) in ("Int64", "Float64", "int64", "float64", "int32", "float32"):
+        numbers = series.astype("Float64")  # what the object round trip below gives, in one C pass
+        if kind == "Float64":
+            return numbers
+        if str(dtype) in ("Int64", "int64", "int32") and not (series.abs() > _EXACT_FLOAT).any():
+            return series.astype("Int64")  # whole numbers a float holds exactly: rounding changes nothing
+        return numbers.round().astype("Int64")
+    numbers = pd.to_numeric(_blank_to_na(series)).astype("Float64")
+    return numbers if kind == "Float64" else numbers.round().astype("Int64")
+
+
+_EXACT_FLOAT = 2**53  # every whole number up to this is a float exactly
 
 
 def _blank_to_na(series: pd.Series) -> pd.Series:
@@ -297,19 +340,69 @@ def _blank_to_na(series: pd.Series) -> pd.Series:
 
 
 def _text_series(series: pd.Series) -> pd.Series:
-    values = series.astype(object).where(series.notna(), "")
+    """Every value as ``str`` (the value itself when it is one), missing values as ``""``."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        return pd.Series(_arrow_strings(series), index=series.index, dtype=object)
+    values = series.to_numpy(dtype=object)
+    if series.dtype == object and infer_dtype(values, skipna=False) in ("string", "empty"):
+        return pd.Series(values, index=series.index, dtype=object)  # already text: one C pass (shared under CoW)
+    values = np.where(pd.isna(values), "", values) if len(values) else values
     plain = values.tolist()
-    if set(map(type, plain)) <= {str}:  # the usual case: already text, no per-value work
-        return pd.Series(plain, index=series.index, dtype=object)
+    if set(map(type, plain)) <= {str}:
+        return pd.Series(values, index=series.index, dtype=object)
     return pd.Series([v if isinstance(v, str) else _plain_text(v) for v in plain], index=series.index, dtype=object)
 
 
+def _arrow_strings(series: pd.Series) -> np.ndarray:
+    """An arrow-backed text column as an object array of ``str`` ("" for missing), each distinct text made
+    into a Python ``str`` once (arrow's own conversion makes one per cell: about twice as slow)."""
+    if not len(series):
+        return np.empty(0, dtype=object)
+    values = pa.array(series.array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values.fill_null(""))
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
+    return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
 def _list_series(series: pd.Series) -> pd.Series:
-    """``split_list`` of every value; plain one-item and blank text cells skip the per-value call."""
-    plain = series.astype(object).tolist()
-    out = [([] if v == "" else [v]) if type(v) is str and LIST_SEPARATOR not in v and v == v.strip() else split_list(v)
-           for v in plain]
-    return pd.Series(out, index=series.index, dtype=object)
+    """``split_list`` of every value: each distinct text split once, lists already clean only copied."""
+    collecting = gc.isenabled()
+    gc.disable()  # 100,000s of new lists would trigger collections that find nothing to free (2x slower)
+    try:
+        return _lists(series)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _lists(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        plain = _arrow_strings(series).tolist()
+    else:
+        plain = series.to_numpy(dtype=object).tolist()
+    types = set(map(type, plain))
+    if types <= {str}:
+        split = {v: split_list(v) for v in set(plain)}
+        return _fresh_lists(list(map(split.__getitem__, plain)), index=series.index)
+    if types == {list} and _clean_lists(plain):
+        return _fresh_lists(plain, index=series.index)
+    split = {v: split_list(v) for v in set(v for v in plain if type(v) is str)}
+    return _fresh_lists([split[v] if type(v) is str else split_list(v) for v in plain], index=series.index)
+
+
+def _clean_lists(lists: list[list]) -> bool:
+    """True when every item of every list is a ``str`` with no space around it and not blank: what
+    ``split_list`` returns, so it would give the same lists back."""
+    items = list(itertools.chain.from_iterable(lists))
+    return set(map(type, items)) <= {str} and all(items) and list(map(str.strip, items)) == items
+
+
+def _fresh_lists(lists: list[list], index: pd.Index | None = None) -> pd.Series:
+    """An object column of a new copy of each list (several cells may share one list in ``lists``)."""
+    values = np.fromiter(map(list.copy, lists), dtype=object, count=len(lists))
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _plain_text(value: Any) -> str:
@@ -411,8 +504,6 @@ def to_graph(project: Project) -> nx.MultiDiGraph:
     edge_attrs = [c for c in relationships.columns if c not in ("id", "source", "target")]
     # a multigraph iterates edges by node, not insertion: keep the table's order to restore it
     G.graph["relationship_order"] = relationships["id"].tolist()
-    import gc
-
     collecting = gc.isenabled()
     gc.disable()  # about a million new dicts would trigger collections that find nothing to free (2x slower)
     try:

@@ -256,27 +256,63 @@ def _clean_arrow(values: pa.Array) -> bool:
     return not pc.any(pc.match_substring_regex(values, REFUSED_RE2)).as_py()
 
 
+def _encoded(series: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
+    """``_text(series)`` as codes (one per row) into its distinct values (an arrow string array), or None
+    when that is not exact and cheap (numbers, mixed cells, text arrow cannot hold): callers then take the
+    pandas path.
+
+    Every check below asks its question once per distinct value and spreads the answer over the rows by
+    the codes: a 1,000,000-row participation table has some 40,000 distinct stakeholder ids. Lists (all
+    cells lists of text) are joined with ``|`` first, as ``_text`` does. Only the distinct values go
+    through ``_arrow_text``, so switching that off switches every fast path off.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        codes, uniques = pd.factorize(series)
+        distinct = np.asarray(uniques, dtype=object)
+    elif pd.api.types.is_object_dtype(dtype):
+        values = series.to_numpy(dtype=object)
+        try:
+            codes, distinct = pd.factorize(values)
+        except TypeError:  # unhashable cells: a list column
+            plain = values.tolist()
+            if not set(map(type, plain)) <= {list, tuple}:
+                return None
+            try:
+                joined = list(map(model.LIST_SEPARATOR.join, plain))
+            except TypeError:  # an item that is not text
+                return None
+            codes, distinct = pd.factorize(np.asarray(joined, dtype=object))
+        if infer_dtype(distinct, skipna=False) not in ("string", "empty"):
+            return None
+    else:
+        return None
+    if len(codes) and codes.min() < 0:  # missing values read as ""
+        blank = np.flatnonzero(distinct == "")
+        if len(blank):
+            codes = np.where(codes < 0, blank[0], codes)
+        else:
+            codes = np.where(codes < 0, len(distinct), codes)
+            distinct = np.append(distinct, np.asarray([""], dtype=object))
+    values = _arrow_text(pd.Series(distinct, dtype=object))
+    return None if values is None else (codes, values)
+
+
 class _Texts:
-    """Per-check cache: each column's text as arrow, and its dictionary encoding (codes + distinct values)."""
+    """Per-check cache: each column's text encoded as codes + distinct values (``_encoded``)."""
 
     def __init__(self) -> None:
-        self._arrays: dict[tuple, pa.Array | None] = {}
         self._codes: dict[tuple, tuple[np.ndarray, pa.Array] | None] = {}
-
-    def array(self, key: tuple, series: pd.Series) -> pa.Array | None:
-        if key not in self._arrays:
-            self._arrays[key] = _arrow_text(series)
-        return self._arrays[key]
 
     def codes(self, key: tuple, series: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
         if key not in self._codes:
-            values = self.array(key, series)
-            if values is None:
-                self._codes[key] = None
-            else:
-                encoded = pc.dictionary_encode(values)
-                self._codes[key] = (encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary)
+            self._codes[key] = _encoded(series)
         return self._codes[key]
+
+
+def _spread(flags: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """A per-distinct-value answer as a per-row mask."""
+    return pd.Series(flags[codes] if len(codes) else np.zeros(0, bool), index=index)
 
 
 def _bools(values: pa.Array) -> np.ndarray:
@@ -292,8 +328,12 @@ def _short(value: str, limit: int = 60) -> str:
 
 def check_cells(frame: pd.DataFrame, *, table: str = "", file: str | None = None,
                 columns: Iterable[str] | None = None,
-                source_columns: dict[str, str] | None = None) -> list[Problem]:
-    """Control characters, bidi overrides/invisible characters, and over-long cells, in every text column."""
+                source_columns: dict[str, str] | None = None, texts: _Texts | None = None) -> list[Problem]:
+    """Control characters, bidi overrides/invisible characters, and over-long cells, in every text column.
+
+    ``texts``: ``check_project``'s cache of encoded columns (keyed by ``table``), so each is encoded once.
+    """
+    texts = texts or _Texts()
     locator = _Locator(table, frame, file=file, source_columns=source_columns)
     problems: list[Problem] = []
     names = [c for c in (columns if columns is not None else frame.columns) if not str(c).startswith("_")]
@@ -301,9 +341,9 @@ def check_cells(frame: pd.DataFrame, *, table: str = "", file: str | None = None
         series = frame[name]
         if series.dtype != object and not pd.api.types.is_string_dtype(series):
             continue
-        fast = _arrow_text(series)
-        if fast is not None and _clean_arrow(fast):
-            continue  # clean: a few C passes over the arrow text
+        encoded = texts.codes((table, name), series)
+        if encoded is not None and _clean_arrow(encoded[1]):
+            continue  # clean: a few C passes over the distinct values
         values = _text_values(series)
         # the common, clean case in two C-speed passes: the longest cell, and one regex search over the
         # column joined by newlines (allowed, and never part of a refused character)
@@ -359,11 +399,11 @@ against the project being imported into). ``source_columns`` maps table -> {our 
         loc = _Locator(table, frame, source_columns=source_columns.get(table))
         problems += _check_required(loc, texts)
         problems += _check_keys(loc, texts)
-        problems += _check_codes(loc)
+        problems += _check_codes(loc, texts)
         problems += _check_numbers(loc)
-        problems += _check_dates(loc)
+        problems += _check_dates(loc, texts)
         if cells:
-            problems += check_cells(frame, table=table, source_columns=source_columns.get(table))
+            problems += check_cells(frame, table=table, source_columns=source_columns.get(table), texts=texts)
     if references:
         problems += _check_references(project, source_columns, texts)
     problems += _check_attributes(project, source_columns.get("stakeholders"), texts)
@@ -394,6 +434,8 @@ def _check_keys(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
     texts = texts or _Texts()
     encoded = [texts.codes((loc.table, k), frame[k]) for k in keys]
     if all(e is not None for e in encoded) and len(frame):
+        if len(encoded) == 1 and len(encoded[0][1]) == len(frame):
+            return []  # one key, every row's value distinct
         # Duplicates of the (one or two) key columns as integer codes; the messages below only when some.
         combined = np.zeros(len(frame), dtype=np.int64)
         present = np.ones(len(frame), dtype=bool)
@@ -422,13 +464,17 @@ def _code_table(values: pd.Series, codes: dict) -> dict[str, bool]:
     return {v: model.normalise_code(v, codes) is not None for v in values.unique()}
 
 
-def _check_codes(loc: _Locator) -> list[Problem]:
+def _check_codes(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
     problems = []
     for (table, column), (codes, what, multi) in CODED.items():
         if table != loc.table or column not in loc.frame.columns:
             continue
         expected = f"Expected one of: {plain_code_list(codes)}."
         series = loc.frame[column]
+        encoded = (texts or _Texts()).codes((table, column), series)
+        if encoded is not None:
+            problems += _codes_by_value(loc, column, encoded, codes, multi, f" is not a known {what}. {expected}")
+            continue
         if multi:
             text = _text(series)
             text = text[text.str.strip() != ""]
@@ -456,20 +502,57 @@ def _check_codes(loc: _Locator) -> list[Problem]:
     return problems
 
 
+def _codes_by_value(loc: _Locator, column: str, encoded: tuple[np.ndarray, pa.Array], codes: dict, multi: bool,
+                    message: str) -> list[Problem]:
+    """``_check_codes`` for an encoded column: each distinct value looked at once (the same trimming,
+    splitting and messages as the pandas path)."""
+    row_codes, distinct = encoded
+    known: dict[str, bool] = {}
+
+    def ok(value: str) -> bool:
+        if value not in known:
+            known[value] = model.normalise_code(value, codes) is not None
+        return known[value]
+
+    trimmed = pc.utf8_trim_whitespace(distinct)
+    if multi:  # the first unknown item of each distinct list, if any
+        parts = pc.split_pattern(distinct, model.LIST_SEPARATOR)
+        items = pc.utf8_trim_whitespace(pc.list_flatten(parts)).to_pylist()
+        owners = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False).tolist()
+        filled = _bools(pc.not_equal(trimmed, ""))
+        first_bad: list[str | None] = [None] * len(distinct)
+        for owner, item in zip(owners, items, strict=True):
+            if item and filled[owner] and first_bad[owner] is None and not ok(item):
+                first_bad[owner] = item
+        shown = first_bad
+        bad_values = np.asarray([v is not None for v in first_bad], dtype=bool)
+    else:
+        shown = trimmed.to_pylist()
+        bad_values = np.asarray([v != "" and not ok(v) for v in shown], dtype=bool)
+    bad = _spread(bad_values, row_codes, loc.frame.index)
+    if not bad.any():
+        return []
+    return loc.problems(bad, column, [f"'{_short(shown[c])}'{message}" for c in row_codes[bad.to_numpy()]])
+
+
 def _check_numbers(loc: _Locator) -> list[Problem]:
     problems = []
     for (table, column), (low, high, whole, what) in NUMBERS.items():
         if table != loc.table or column not in loc.frame.columns:
             continue
         raw = loc.frame[column]
-        text = _text(raw).str.strip()
-        filled = text != ""
-        numbers = pd.to_numeric(text.where(filled, None), errors="coerce").astype("Float64")
-        not_number = filled & numbers.isna()
         range_text = f"from {low} to {high}" if high is not None else f"of {low} or more"
         kind = "a whole number" if whole else "a number"
-        problems += loc.problems(not_number, column, [f"'{_short(v)}' is not a valid {what}. Expected {kind} {range_text}."
-                                                      for v in text[not_number]])
+        if str(raw.dtype) in _NUMBER_DTYPES:  # numbers already: nothing to parse, text only for the messages
+            numbers = raw.astype("Float64")
+            text = None
+        else:
+            text = _text(raw).str.strip()
+            filled = text != ""
+            numbers = pd.to_numeric(text.where(filled, None), errors="coerce").astype("Float64")
+            not_number = filled & numbers.isna()
+            problems += loc.problems(not_number, column, [
+                f"'{_short(v)}' is not a valid {what}. Expected {kind} {range_text}." for v in text[not_number]])
         valid = numbers.notna()
         out = valid & (numbers < low)
         if high is not None:
@@ -477,8 +560,11 @@ def _check_numbers(loc: _Locator) -> list[Problem]:
         if whole:
             out |= valid & (numbers.fillna(0) % 1 != 0)
         out = out.fillna(False).astype(bool)
+        if not out.any():
+            continue
+        shown = text[out] if text is not None else _text(raw[out]).str.strip()
         problems += loc.problems(out, column, [f"'{v}' is not a valid {what}. Expected {kind} {range_text}."
-                                               for v in text[out]])
+                                               for v in shown])
     return problems
 
 
@@ -497,10 +583,24 @@ def is_iso_date(value: str) -> bool:
     return True
 
 
-def _check_dates(loc: _Locator) -> list[Problem]:
+_NUMBER_DTYPES = frozenset({"Int64", "Float64", "int64", "float64", "int32", "float32"})
+
+
+def _check_dates(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
     problems = []
     for column in DATES.get(loc.table, ()):
         if column not in loc.frame.columns:
+            continue
+        encoded = (texts or _Texts()).codes((loc.table, column), loc.frame[column])
+        if encoded is not None:  # each distinct date looked at once
+            row_codes, distinct = encoded
+            shown = pc.utf8_trim_whitespace(distinct).to_pylist()
+            bad = _spread(np.asarray([v != "" and not is_iso_date(v) for v in shown], dtype=bool), row_codes,
+                          loc.frame.index)
+            if bad.any():
+                problems += loc.problems(bad, column, [f"'{_short(shown[c])}' is not a date written as YYYY-MM-DD. "
+                                                       "Expected a date such as 2024-03-05."
+                                                       for c in row_codes[bad.to_numpy()]])
             continue
         text = _text(loc.frame[column]).str.strip()
         filled = text != ""
@@ -521,10 +621,8 @@ def _check_references(project: model.Project, source_columns: dict[str, dict[str
     problems = []
     texts = texts or _Texts()
     known = {
-        "stakeholder id": texts.array(("stakeholders", "id"), project.stakeholders["id"])
-        if "id" in project.stakeholders.columns else pa.array([], type=pa.large_string()),
-        "activity id": texts.array(("activities", "id"), project.activities["id"])
-        if "id" in project.activities.columns else pa.array([], type=pa.large_string()),
+        what: _distinct_values(texts, table, project.table(table))
+        for what, table in (("stakeholder id", "stakeholders"), ("activity id", "activities"))
     }
     stakeholder_ids = _text(project.stakeholders["id"]) if "id" in project.stakeholders.columns else pd.Series([], dtype=str)
     activity_ids = _text(project.activities["id"]) if "id" in project.activities.columns else pd.Series([], dtype=str)
@@ -538,8 +636,9 @@ def _check_references(project: model.Project, source_columns: dict[str, dict[str
         frame = project.table(table)
         if len(frame) == 0 or column not in frame.columns:
             continue
-        values = texts.array((table, column), frame[column])
-        if values is not None and known[what] is not None:  # one arrow hash pass; messages only when some
+        encoded = texts.codes((table, column), frame[column])
+        if encoded is not None and known[what] is not None:  # one arrow hash pass; messages only when some
+            values = encoded[1]
             outside = pc.invert(pc.is_in(values, value_set=known[what].cast(values.type)))
             if not _bools(pc.and_(outside, pc.not_equal(values, ""))).any():
                 continue
@@ -549,6 +648,14 @@ def _check_references(project: model.Project, source_columns: dict[str, dict[str
         problems += loc.problems(bad, column, [f"'{_short(v)}' is not a known {what}. Add it first or correct the id."
                                                for v in text[bad]])
     return problems
+
+
+def _distinct_values(texts: _Texts, table: str, frame: pd.DataFrame) -> pa.Array | None:
+    """The distinct texts of a table's ``id`` column (None when it has no encoding)."""
+    if "id" not in frame.columns:
+        return pa.array([], type=pa.large_string())
+    encoded = texts.codes((table, "id"), frame["id"])
+    return None if encoded is None else encoded[1]
 
 
 def _check_attributes(project: model.Project, source_columns: dict[str, str] | None,
@@ -562,7 +669,8 @@ def _check_attributes(project: model.Project, source_columns: dict[str, str] | N
         if not categories or attribute not in frame.columns:
             continue
         allowed = [*categories, *ALWAYS_ALLOWED_CATEGORIES]
-        values = (texts or _Texts()).array(("stakeholders", attribute), frame[attribute])
+        encoded = (texts or _Texts()).codes(("stakeholders", attribute), frame[attribute])
+        values = None if encoded is None else encoded[1]
         if values is not None and all(type(a) is str for a in allowed) and _bools(
                 pc.is_in(values, value_set=pa.array(allowed, type=values.type))).all():
             continue
