@@ -86,8 +86,14 @@ def rename_headers(sheet: Sheet, column_map: dict[str, str] | None) -> Sheet:
         if header_key(h) in seen:
             problems.append(Problem(sheet.file, 1, h, f"two columns are mapped to '{h}'. Map only one of them."))
         seen.add(header_key(h))
+    codes, kept = {}, set()
+    for h in sheet.headers:  # each column's encoding follows it; of two mapped to one name, the first is kept
+        if h not in dropped and renames.get(h, h) not in kept:
+            kept.add(renames.get(h, h))
+            if h in sheet.codes:
+                codes[renames.get(h, h)] = sheet.codes[h]
     return Sheet(sheet.file, sheet.name, headers, frame.loc[:, ~frame.columns.duplicated()], problems,
-                 list(sheet.notices), sheet.hidden, sheet.delimiter, sheet.encoding)
+                 list(sheet.notices), sheet.hidden, sheet.delimiter, sheet.encoding, codes)
 
 
 _XML_START = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<", re.DOTALL)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from coprod_map import model, validate
 from coprod_map.errors import ImportRejected, Problem
@@ -188,11 +190,12 @@ def _concat(parts: list[Part], table: str) -> pd.DataFrame:
     frames = [p.frame for p in parts if p.table == table]
     if not frames:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in model.TABLES[table]})
-    frame = pd.concat(frames, ignore_index=True, sort=False)
+    frame = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0].reset_index(drop=True)
     for column in frame.columns:
         if column == "_row":
             frame[column] = frame[column].astype("Int64")
-        elif frame[column].dtype == object:
+        elif frame[column].dtype == object and infer_dtype(frame[column].to_numpy(), skipna=False) != "string" \
+                and frame[column].hasnans:  # all text (one quick C pass) holds no NaN
             frame[column] = frame[column].where(frame[column].notna(), "")
     return frame
 
@@ -206,10 +209,11 @@ def _source_columns(parts: list[Part]) -> dict[str, dict[str, str]]:
 
 
 def _merge_attendance(found: _Collected, stakeholders: pd.DataFrame, activities: pd.DataFrame,
-                      existing: model.Project | None) -> list[Part]:
-    """Attendance people/activities that match ones already named (same name / title and date) reuse their id."""
+                      existing: model.Project | None) -> tuple[list[Part], dict[str, str], dict[str, str]]:
+    """Attendance people/activities that match ones already named (same name / title and date) reuse their id.
+    Also returns which ids were swapped for which (people, activities)."""
     if not found.attendance:
-        return []
+        return [], {}, {}
     known_people = pd.concat([stakeholders[["id", "name"]]] +
                              ([existing.stakeholders[["id", "name"]]] if existing is not None else []))
     people_by_name = dict(zip(known_people["name"].astype(str), known_people["id"].astype(str), strict=True))
@@ -222,7 +226,9 @@ def _merge_attendance(found: _Collected, stakeholders: pd.DataFrame, activities:
     activity_ids: dict[str, str] = {}
     for part in found.attendance:
         frame = part.frame
-        if part.table == "stakeholders":
+        if part.table == "stakeholders" and not people_by_name or part.table == "activities" and not acts_by_key:
+            parts.append(Part(part.table, frame, part.source_columns))  # nothing already named to match
+        elif part.table == "stakeholders":
             reuse = frame["name"].map(people_by_name)
             person_ids.update({a: b for a, b in zip(frame["id"][reuse.notna()], reuse[reuse.notna()], strict=True)})
             parts.append(Part(part.table, frame[reuse.isna()], part.source_columns))
@@ -232,14 +238,25 @@ def _merge_attendance(found: _Collected, stakeholders: pd.DataFrame, activities:
             parts.append(Part(part.table, frame[reuse.isna()], part.source_columns))
         else:
             parts.append(part)
+    if not person_ids and not activity_ids:
+        return parts, person_ids, activity_ids
     for part in parts:
         if part.table == "participation":
-            part.frame = part.frame.assign(stakeholder_id=part.frame["stakeholder_id"].replace(person_ids),
-                                           activity_id=part.frame["activity_id"].replace(activity_ids))
-    if person_ids or activity_ids:
-        found.notices.append(f"attendance: {len(person_ids)} people and {len(activity_ids)} activities matched ones "
-                             "already named and kept their ids")
-    return parts
+            part.frame = part.frame.assign(stakeholder_id=_swapped(part.frame["stakeholder_id"], person_ids),
+                                           activity_id=_swapped(part.frame["activity_id"], activity_ids))
+    found.notices.append(f"attendance: {len(person_ids)} people and {len(activity_ids)} activities matched ones "
+                         "already named and kept their ids")
+    return parts, person_ids, activity_ids
+
+
+def _swapped(values: pd.Series, new: dict[str, str]) -> pd.Series:
+    """``values.replace(new)``, one lookup per distinct value (``replace`` with a dict of thousands of ids
+    tests each id against the whole column: minutes at a million rows)."""
+    if not new or not len(values):
+        return values
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    swapped = np.array([new.get(v, v) if isinstance(v, str) else v for v in distinct], dtype=object)
+    return pd.Series(swapped[codes], index=values.index, dtype=values.dtype)
 
 
 def _codes(frame: pd.DataFrame, column: str, codes: dict, *, multi: bool = False) -> None:
@@ -284,10 +301,12 @@ def _percent_shares(frame: pd.DataFrame, notices: list[str]) -> None:
         notices.append("reference shares were written as percentages and were read as fractions (45 -> 0.45)")
 
 
-def _build(found: _Collected, existing: model.Project | None) -> tuple[model.Project, dict[str, dict[str, str]]]:
+def _build(found: _Collected, existing: model.Project | None) -> tuple[model.Project, dict[str, dict[str, str]], bool]:
+    """The project the files make, its source columns, and whether its participation table is sound by
+    construction (see ``_sound_participation``)."""
     stakeholders = _concat(found.parts, "stakeholders")
     activities = _concat(found.parts, "activities")
-    extra_parts = _merge_attendance(found, stakeholders, activities, existing)
+    extra_parts, person_ids, activity_ids = _merge_attendance(found, stakeholders, activities, existing)
     parts = found.parts + extra_parts
     if found.kumu_connections:
         known = stakeholders if existing is None else pd.concat([stakeholders, existing.stakeholders[["id", "name"]]])
@@ -304,7 +323,28 @@ def _build(found: _Collected, existing: model.Project | None) -> tuple[model.Pro
     _percent_shares(tables["reference"], found.notices)
     settings = model.ProjectSettings.from_dict(found.settings) if found.settings else model.ProjectSettings()
     project = model.Project(**tables, settings=settings)
-    return project, _source_columns(parts)
+    return project, _source_columns(parts), _sound_participation(parts, found.attendance, person_ids, activity_ids)
+
+
+def _sound_participation(parts: list[Part], attendance_parts: list[Part], person_ids: dict[str, str],
+                         activity_ids: dict[str, str]) -> bool:
+    """True when the participation table is one attendance list's, as ``attendance.attendance_parts`` made it
+    (every row has both ids, no pair comes twice, every id is one of the people and activities made beside
+    it), with at most some ids swapped for ids already named (``_merge_attendance``) in a way that keeps
+    that: each swapped-in id not blank, and no two ids made one. Such a table is sound by construction:
+    ``check_project`` and the reference checks could find nothing in it, so they skip it (at a million
+    rows they would be most of the import's time).
+    """
+    taken = [p for p in parts if p.table == "participation"]
+    if len(taken) != 1 or not any(taken[0] is p for p in attendance_parts):
+        return False
+    for table, swapped in (("stakeholders", person_ids), ("activities", activity_ids)):
+        if swapped:
+            made = next(p for p in attendance_parts if p.table == table).frame["id"].tolist()
+            final = [swapped.get(i, i) for i in made]
+            if len(set(final)) != len(final) or not all(i.strip() for i in final):
+                return False
+    return True
 
 
 def _reference_problems(project: model.Project, existing: model.Project | None,
@@ -336,9 +376,10 @@ def _all_problems(files, column_map, existing) -> tuple[_Collected, model.Projec
     problems = list(found.problems)
     project = None
     if found.files:
-        project, source_columns = _build(found, existing)
-        problems += validate.check_project(project, cells=False, references=False, source_columns=source_columns)
-        problems += _reference_problems(project, existing, source_columns)
+        project, source_columns, sound = _build(found, existing)
+        probe = dataclasses.replace(project, participation=project.participation.iloc[:0]) if sound else project
+        problems += validate.check_project(probe, cells=False, references=False, source_columns=source_columns)
+        problems += _reference_problems(probe, existing, source_columns)
         if found.record.tables or found.record.problems:
             problems += _record_problems(found, project, existing)
     return found, project, _unique(problems)

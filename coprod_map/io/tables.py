@@ -17,6 +17,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_ZIP_ENTRIES",
     "MAX_UNCOMPRESSED",
     "Sheet",
+    "column_codes",
     "column_letter",
     "open_zip",
     "read_csv",
@@ -65,6 +67,9 @@ class Sheet:
     hidden: bool = False
     delimiter: str | None = None
     encoding: str | None = None
+    #: header -> (integer code per frame row, distinct values as an arrow string array): each column's
+    #: dictionary encoding, made once (see ``column_codes``). Whoever changes ``frame`` must drop them.
+    codes: dict[str, tuple[np.ndarray, Any]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def column_letter(index: int) -> str:
@@ -96,9 +101,13 @@ def sheet_from_records(file: str, rows: list[list[str]], row_numbers: list[int],
 
 
 def sheet_from_grid(file: str, header_cells: list[str], cells: pd.DataFrame, body_rows, *, name: str | None = None,
-                    hidden: bool = False) -> Sheet:
+                    hidden: bool = False, codes: dict[int, tuple[np.ndarray, Any]] | None = None) -> Sheet:
     """Build a Sheet from the header record and a frame of the other records' ``str`` cells (columns
-    0, 1, ... at least as many as the header's; short rows padded with ``""``) and their sheet rows."""
+    0, 1, ... at least as many as the header's; short rows padded with ``""``) and their sheet rows.
+
+    ``codes``: column -> its dictionary encoding over exactly these rows (see ``Sheet.codes``), when the
+    caller has it: blanks, quote marks and cell checks are then decided once per distinct value.
+    """
     problems: list[Problem] = []
     notices: list[str] = []
     declared = len(header_cells)
@@ -107,15 +116,22 @@ def sheet_from_grid(file: str, header_cells: list[str], cells: pd.DataFrame, bod
     cells = cells.set_axis(range(cells.shape[1]), axis=1).reset_index(drop=True)
     for i in range(cells.shape[1], width):
         cells[i] = ""
+    codes = dict(codes or {})
     body_rows = np.asarray(body_rows, dtype=np.int64)
-    filled = {i: (cells[i].str.strip() != "").to_numpy(dtype=bool) for i in range(width)} if len(cells) else {}
+    filled_at: dict[int, np.ndarray] = {}
+
+    def filled(i: int) -> np.ndarray:
+        if i not in filled_at:
+            filled_at[i] = (_nonblank(codes[i]) if i in codes else
+                            (cells[i].str.strip() != "").to_numpy(dtype=bool))
+        return filled_at[i]
 
     # Columns with no header: ignored when empty (a trailing comma), a problem otherwise.
     keep: list[int] = []
     for i, title in enumerate(header[:declared]):
         if title:
             keep.append(i)
-        elif len(cells) and filled[i].any():
+        elif len(cells) and filled(i).any():
             problems.append(Problem(file, 1, column_letter(i), f"column {column_letter(i)} has no header. "
                                     "Give it a name in row 1 or delete the column."))
         else:
@@ -123,7 +139,7 @@ def sheet_from_grid(file: str, header_cells: list[str], cells: pd.DataFrame, bod
     if width > declared and len(cells):
         last = np.full(len(cells), -1, dtype=np.int64)
         for j in range(declared, width):
-            last[filled[j]] = j
+            last[filled(j)] = j
         for at in np.flatnonzero(last >= 0):
             problems.append(Problem(file, int(body_rows[at]), None,
                                     f"this row has {int(last[at]) + 1} values but the header has {declared} columns. "
@@ -141,26 +157,139 @@ def sheet_from_grid(file: str, header_cells: list[str], cells: pd.DataFrame, bod
             seen[key] = i
     keep = [i for i in keep if seen.get(header[i].casefold()) == i]
     headers = [header[i] for i in keep]
-    frame = pd.DataFrame({header[i]: _clean_column(cells[i]) for i in keep}, columns=headers)
+    columns = {}
+    for i in keep:
+        columns[header[i]], restored = _clean_column(cells[i], codes.get(i))
+        if restored:
+            codes.pop(i, None)
+    frame = pd.DataFrame(columns, columns=headers)
     if not len(cells):
         frame = pd.DataFrame({h: pd.Series([], dtype=object) for h in headers})
-    frame["_file"] = file
+    frame["_file"] = _repeated(file, len(frame))
     frame["_row"] = pd.Series(body_rows, dtype="int64")
     sheet = Sheet(file=file, name=name or file, headers=headers, frame=frame, problems=problems, notices=notices,
-                  hidden=hidden)
+                  hidden=hidden, codes={header[i]: codes[i] for i in keep if i in codes and len(cells)})
     if not len(frame) and not problems:
         raise ImportRejected([Problem(file, None, None, "Headers found but no rows; nothing was imported.")])
     sheet.problems += _cell_problems(sheet)
     return sheet
 
 
-def _clean_column(values: pd.Series) -> pd.Series:
+def sheet_from_arrow(file: str, read: textio.ArrowRead, *, max_rows: int | None = None) -> Sheet:
+    """A Sheet from ``textio.arrow_read``'s table, the way ``sheet_from_grid`` builds it from ``grid``'s frame:
+    blank records dropped (their rows still counted), each column dictionary-encoded once and its text kept
+    in arrow. Raises ImportRejected over ``max_rows`` records (header excluded), as ``grid`` does."""
+    import pyarrow as pa
+
+    max_rows = textio.MAX_ROWS if max_rows is None else max_rows
+    table = read.table
+    codes = {i: _encode(table.column(i)) for i in range(table.num_columns)}
+    filled = None  # None: every record has a value
+    for i in codes:
+        values = _filled_values(codes[i][1])
+        if not values.all():
+            at = values[codes[i][0]]
+            filled = at if filled is None else filled | at
+        else:
+            filled = None
+            break
+    count = table.num_rows if filled is None else int(filled.sum())
+    if count > max_rows:
+        raise textio._too_many(file, max_rows)
+    rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    if filled is not None and not filled.all():
+        rows = rows[filled]
+        table = table.filter(pa.array(filled))
+        codes = {i: _subset(encoded, filled) for i, encoded in codes.items()}
+    cells = pd.DataFrame({i: pd.Series(table.column(i), dtype="str") for i in range(table.num_columns)})
+    return sheet_from_grid(file, read.header, cells, rows, codes=codes)
+
+
+def _encode(values) -> tuple[np.ndarray, Any]:
+    """An arrow string column -> (code per value, distinct values in order of first appearance)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray) and values.num_chunks == 1:
+        values = values.chunk(0)
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.Array):
+        return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
+    # A chunked column is encoded chunk by chunk with one hash table: each chunk holds the same (final)
+    # dictionary, so the codes are the chunks' codes end to end. Checked, since only that makes it so.
+    dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], type=values.type)
+    if not all(_same_array(c.dictionary, dictionary) for c in encoded.chunks):
+        return _encode(values.combine_chunks())
+    codes = [c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks]
+    return (np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)), dictionary
+
+
+def _same_array(a, b) -> bool:
+    """True when two arrow arrays are one: same length, offset and buffers (no comparison of values)."""
+    return len(a) == len(b) and a.offset == b.offset and all(
+        (x is None and y is None) or (x is not None and y is not None and x.address == y.address and x.size == y.size)
+        for x, y in zip(a.buffers(), b.buffers(), strict=True))
+
+
+def _subset(encoded: tuple[np.ndarray, Any], rows: np.ndarray) -> tuple[np.ndarray, Any]:
+    """The encoding of some rows only: values no longer used dropped, the rest renumbered by first appearance."""
+    import pyarrow as pa
+
+    codes, used = pd.factorize(encoded[0][rows])
+    return codes.astype(encoded[0].dtype), encoded[1].take(pa.array(used))
+
+
+def _filled_values(distinct) -> np.ndarray:
+    """Which of the distinct values hold something besides white space (``str.strip``'s white space)."""
+    import pyarrow.compute as pc
+
+    return pc.not_equal(pc.utf8_trim_whitespace(distinct), "").to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _nonblank(encoded: tuple[np.ndarray, Any]) -> np.ndarray:
+    codes, distinct = encoded
+    return _filled_values(distinct)[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def _repeated(text: str, n: int) -> pd.Series:
+    """``text`` ``n`` times as a text column, its arrow buffers made directly (no million-item Python list)."""
+    import pyarrow as pa
+
+    raw = text.encode("utf-8")
+    offsets = np.arange(0, (n + 1) * len(raw), len(raw), dtype=np.int64) if raw else np.zeros(n + 1, dtype=np.int64)
+    array = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(raw * n)])
+    return pd.Series(array, dtype="str")
+
+
+def column_codes(sheet: Sheet, header: str) -> tuple[np.ndarray, Any]:
+    """A column's dictionary encoding (code per row, distinct values as arrow text in order of first
+    appearance): the one ``sheet_from_arrow`` made, else made now and kept on the sheet."""
+    import pyarrow as pa
+
+    if header not in sheet.codes:
+        values = sheet.frame[header]
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            array = pa.array(values)
+        else:
+            plain = values.astype(object).where(values.notna(), "").tolist()
+            array = pa.array(plain if set(map(type, plain)) <= {str} else list(map(str, plain)), type=pa.large_string())
+        sheet.codes[header] = _encode(array.fill_null(""))
+    return sheet.codes[header]
+
+
+def _clean_column(values: pd.Series, encoded: tuple[np.ndarray, Any] | None = None) -> tuple[pd.Series, bool]:
+    """Cells starting with ``'`` (a spreadsheet's mark for "text, not a formula") restored; and whether any was."""
+    if encoded is not None:
+        import pyarrow.compute as pc
+
+        if not pc.any(pc.starts_with(encoded[1], "'")).as_py():
+            return values, False
     quoted = values.str.startswith("'").fillna(False).to_numpy(dtype=bool)
     if not quoted.any():
-        return values
+        return values, False
     values = values.copy()
     values[quoted] = values[quoted].map(_restore)
-    return values
+    return values, True
 
 
 def _may_hold(col: pd.Series, char: str) -> bool:
@@ -179,14 +308,31 @@ def _cell_problems(sheet: Sheet) -> list[Problem]:
     problems: list[Problem] = []
     for name in sheet.headers:
         col = frame[name]
-        if not _may_hold(col, "#"):
+        distinct = sheet.codes[name][1] if name in sheet.codes else None
+        if distinct is not None:
+            import pyarrow.compute as pc
+
+            errors = pc.is_in(pc.utf8_upper(pc.utf8_trim_whitespace(distinct)), value_set=_error_values(distinct.type))
+            if not pc.any(errors).as_py():
+                continue
+        elif not _may_hold(col, "#"):
             continue  # every spreadsheet error value holds a '#': one quick pass in the usual case
         errors = col.str.strip().str.upper().isin(SPREADSHEET_ERRORS)
         for value, row in zip(col[errors], frame["_row"][errors], strict=True):
             problems.append(Problem(sheet.file, int(row), name, f"spreadsheet error {value.strip()} in this cell. "
                                     "Fix the formula or type the value in."))
-    problems += check_cells(frame, file=sheet.file, columns=sheet.headers)
+    # Cells are checked one by one, so a column is clean exactly when its distinct values are.
+    suspect = [name for name in sheet.headers if name not in sheet.codes or check_cells(
+        pd.DataFrame({name: pd.Series(sheet.codes[name][1], dtype="str")}), file=sheet.file, columns=[name])]
+    if suspect:
+        problems += check_cells(frame, file=sheet.file, columns=suspect)
     return problems
+
+
+def _error_values(kind):
+    import pyarrow as pa
+
+    return pa.array(SPREADSHEET_ERRORS, type=kind)
 
 
 def scientific_ids(sheet: Sheet, column: str) -> list[str]:
@@ -206,23 +352,33 @@ def read_csv(file: str, data: bytes) -> Sheet:
     kind = textio.binary_kind(data)
     if kind:
         raise ImportRejected([Problem(file, None, None, _binary_message(kind))])
-    decoded = textio.decode(data, file=file)
-    delimiter = textio.choose_delimiter(decoded.text)
-    fast = textio.grid(decoded.text, delimiter, file=file)  # None: only the csv module reads it exactly
-    if fast is not None and len(fast[0]):
-        cells, starts = fast
-        sheet = sheet_from_grid(file, cells.iloc[0].tolist(), cells.iloc[1:], starts[1:])
+    arrow = textio.arrow_read(data) if ARROW_READ else None  # None: the text paths below read it exactly
+    if arrow is not None:
+        sheet = sheet_from_arrow(file, arrow)
+        sheet.delimiter, sheet.encoding = arrow.delimiter, "UTF-8"
+        delimiter = arrow.delimiter
     else:
-        rows, starts = textio.records(decoded.text, delimiter, file=file)
-        if not rows:
-            raise ImportRejected([Problem(file, None, None, "The file is empty. Nothing was imported.")])
-        sheet = sheet_from_records(file, rows, starts)
-    sheet.delimiter, sheet.encoding = delimiter, decoded.encoding
-    if decoded.notice:
-        sheet.notices.insert(0, decoded.notice)
+        decoded = textio.decode(data, file=file)
+        delimiter = textio.choose_delimiter(decoded.text)
+        fast = textio.grid(decoded.text, delimiter, file=file)  # None: only the csv module reads it exactly
+        if fast is not None and len(fast[0]):
+            cells, starts = fast
+            sheet = sheet_from_grid(file, cells.iloc[0].tolist(), cells.iloc[1:], starts[1:])
+        else:
+            rows, starts = textio.records(decoded.text, delimiter, file=file)
+            if not rows:
+                raise ImportRejected([Problem(file, None, None, "The file is empty. Nothing was imported.")])
+            sheet = sheet_from_records(file, rows, starts)
+        sheet.delimiter, sheet.encoding = delimiter, decoded.encoding
+        if decoded.notice:
+            sheet.notices.insert(0, decoded.notice)
     if delimiter != ",":
         sheet.notices.append(f"{file}: values are separated by {textio.DELIMITER_WORDS[delimiter]}")
     return sheet
+
+
+#: Whether ``read_csv`` tries ``textio.arrow_read`` first (tests switch it off to compare with the text paths).
+ARROW_READ = True
 
 
 def _binary_message(kind: str) -> str:

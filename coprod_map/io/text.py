@@ -12,6 +12,8 @@
   parser), used only when every record is exactly one line, so sheet rows are line numbers; anything
   else (a quoted field spanning lines, CR-only line ends, a ragged or badly quoted row) goes through
   the ``csv`` module for exact locations.
+- Before all that, ``arrow_read`` tries pyarrow straight on the bytes (no Python text at all) under the
+  same one-record-per-line rule, for UTF-8 files; whatever it declines takes the paths above.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pandas as pd
 
 from coprod_map.errors import ImportRejected, Problem
 
-__all__ = ["DELIMITERS", "MAX_ROWS", "Decoded", "binary_kind", "choose_delimiter", "decode", "grid", "records"]
+__all__ = ["DELIMITERS", "MAX_ROWS", "ArrowRead", "Decoded", "arrow_read", "binary_kind", "choose_delimiter", "decode", "grid", "records"]
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_WORDS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -112,9 +114,19 @@ def choose_delimiter(text: str, *, sample_records: int = 50) -> str:
     >>> choose_delimiter("name\\nAnn\\nBob\\n")
     ','
     """
+    chosen = _choose_delimiter(text, sample_records=sample_records)
+    assert chosen is not None  # a whole text always decides
+    return chosen
+
+
+def _choose_delimiter(text: str, *, sample_records: int = 50, complete: bool = True) -> str | None:
+    """``choose_delimiter``; with ``complete=False`` ``text`` is only the first whole lines of the file, and
+    the answer is None when the file's later lines could change it."""
     best, best_score = ",", (-1.0, 0)
     for delimiter in DELIMITERS:
-        counts = _field_counts(text, delimiter, sample_records)
+        counts = _field_counts(text, delimiter, sample_records, complete=complete)
+        if counts is None:
+            return None
         if not counts or counts[0] < 2:
             continue
         header = counts[0]
@@ -125,18 +137,20 @@ def choose_delimiter(text: str, *, sample_records: int = 50) -> str:
     return best
 
 
-def _field_counts(text: str, delimiter: str, wanted: int) -> list[int]:
+def _field_counts(text: str, delimiter: str, wanted: int, *, complete: bool = True) -> list[int] | None:
     """Field counts of the first ``wanted`` non-blank records, reading only as much of the text as they need.
 
     The reader gets the whole lines of a prefix of the text (the prefix's last line, perhaps cut short, is
     held back). A record is trusted only while lines remain after it, since the reader may have stopped at
     the cut; when the lines run out first, the prefix grows. So the counts are exactly those of reading the
-    whole text, without copying a 40 MB text for each delimiter tried.
+    whole text, without copying a 40 MB text for each delimiter tried. ``complete=False``: ``text`` is the
+    start of a longer file, so its end is a cut too; None when the counts would need the lines after it.
     """
     size = 1 << 16
     while True:
-        whole = size >= len(text)
-        lines = io.StringIO(text if whole else text[:size], newline="").readlines()
+        at_end = size >= len(text)
+        whole = at_end and complete
+        lines = io.StringIO(text if at_end else text[:size], newline="").readlines()
         if not whole:
             lines.pop()
         used = [0]
@@ -156,6 +170,8 @@ def _field_counts(text: str, delimiter: str, wanted: int) -> list[int]:
                 return counts
         if whole:
             return counts
+        if at_end:
+            return None
         size *= 4
 
 
@@ -249,6 +265,7 @@ def _arrow_grid(text: str, delimiter: str, lines: int) -> pd.DataFrame | None:
     caller then takes pandas' path, as before.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pa_csv
 
     if not text or text.startswith("\n") or "\n\n" in text:
@@ -271,23 +288,109 @@ def _arrow_grid(text: str, delimiter: str, lines: int) -> pd.DataFrame | None:
         return None
     if table.num_rows != lines:
         return None
-    if '"' in text and not _quoted_lines_agree(text, delimiter, table):
+    if '"' in text and not _quoted_lines_agree(
+            pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n")), delimiter, table):
         return None
     return pd.DataFrame({i: pd.Series(table.column(i), dtype="str") for i in range(width)})
 
 
-def _quoted_lines_agree(text: str, delimiter: str, table) -> bool:
+@dataclass(frozen=True)
+class ArrowRead:
+    """A CSV file read by ``arrow_read``: its header record, and every other line as one row of ``table``
+    (string columns; row ``i`` is sheet row ``i + 2``, blank lines included as rows of ``""``)."""
+
+    header: list[str]
+    table: object  # pyarrow.Table
+    delimiter: str
+
+
+#: Bytes of a file's start decoded to choose the delimiter on the fast path (whole lines of it).
+_HEAD_BYTES = 1 << 20
+
+
+def arrow_read(data: bytes) -> ArrowRead | None:
+    """The fast path for big CSV files, straight from the bytes: pyarrow's CSV reader, no Python text.
+
+    Taken only when the answer is exactly what ``decode``, ``choose_delimiter`` and ``grid``/``records``
+    give: UTF-8 (pyarrow checks every cell; a file with any other byte is not UTF-8 and goes the old way),
+    no NUL, no CR-only line end, every line exactly as wide as the header, and each line holding a quote
+    mark read the same by the ``csv`` module. Anything else: None, and the caller takes the old paths.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), start) or data.startswith(codecs.BOM_UTF8, start):
+        return None
+    if b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    end = data.find(b"\n", start)
+    if end < 0:
+        return None
+    cut = len(data) if len(data) - start <= _HEAD_BYTES else data.rfind(b"\n", start, start + _HEAD_BYTES) + 1
+    try:
+        first = data[start:end].decode("utf-8")
+        head = data[start:cut].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    first = first[:-1] if first.endswith("\r") else first
+    delimiter = _choose_delimiter(head, complete=cut == len(data))
+    if delimiter is None:
+        return None
+    try:
+        header = next(csv.reader([first], delimiter=delimiter, strict=True))
+    except (csv.Error, StopIteration):
+        return None
+    if all(not cell.strip() for cell in header):  # a blank first record: the old paths skip it
+        return None
+    names = [f"c{i}" for i in range(len(header))]
+    body = pa.py_buffer(data).slice(end + 1)
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(body),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                              escape_char=False, newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    if not table.num_rows:
+        return None
+    if data.find(b'"', end + 1) >= 0:
+        # Without quote marks every line is one row (a blank line is a row of ""); with them a quoted
+        # newline would join lines, so the lines are counted, and those holding a quote read again.
+        lines = _lines(body)
+        if len(lines) != table.num_rows or not _quoted_lines_agree(lines, delimiter, table):
+            return None
+    return ArrowRead(header, table, delimiter)
+
+
+def _lines(data) -> object:
+    """The lines of UTF-8 bytes (a pyarrow buffer) as an arrow string array, without their line ends
+    (``\\n`` or ``\\r\\n``); text ending in a line end has no empty line after it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    whole = pa.Array.from_buffers(pa.large_string(), 1, [None, pa.py_buffer(np.array([0, data.size], np.int64)), data])
+    lines = pc.list_flatten(pc.split_pattern(whole, "\n"))
+    if data.size and data[data.size - 1: data.size].to_pybytes() == b"\n":
+        lines = lines.slice(0, len(lines) - 1)
+    return pc.utf8_rtrim(lines, characters="\r")
+
+
+def _quoted_lines_agree(lines, delimiter: str, table) -> bool:
     """Each line holding a quote mark reads the same in pyarrow as in the csv module (strict rules, one
-    record per line). Lines whose every field is either wholly quoted with no quote inside (``"a, b"``)
-    or unquoted with no quote (a spreadsheet's usual output) have only one reading, so they are picked
-    out with one arrow regex pass; the csv module reads the others and each must equal its row.
+    record per line). ``lines`` (an arrow string array) are the text's lines, line ``i`` read as row ``i``
+    of ``table``. Lines whose every field is either wholly quoted with no quote inside (``"a, b"``) or
+    unquoted with no quote (a spreadsheet's usual output) have only one reading, so they are picked out
+    with one arrow regex pass; the csv module reads the others and each must equal its row.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     d = {"\t": "\\t", "|": "\\|"}.get(delimiter, delimiter)
     field = f'(?:"[^"]*"|[^"{d}]*)'
-    lines = pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
     unsure = pc.and_(pc.match_substring(lines, '"'), pc.invert(pc.match_substring_regex(lines, f"^{field}(?:{d}{field})*$")))
     at = np.flatnonzero(unsure.to_numpy(zero_copy_only=False))
     if not len(at):
