@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -40,6 +42,7 @@ from coprod_map.viz import charts, summaries
 from coprod_map.viz.palette import OKABE_ITO, qualitative
 
 __all__ = [
+    "BROKERAGE_LIMIT",
     "OPTIONAL_SECTIONS",
     "SECTIONS",
     "Block",
@@ -69,6 +72,10 @@ OPTIONAL_SECTIONS: tuple[str, ...] = ("gaps", "missing", "network", "decisions",
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _FIGURE_WIDTH = 700  # px: about the printable width of an A4 page with 15 mm margins
 _TOP_BROKERS = 5
+#: Up to this many stakeholders the report names the main brokers: worked out exactly up to
+#: ``network.EXACT_BETWEENNESS_LIMIT``, estimated from a sample above it (and said to be). On bigger maps
+#: even the estimate takes many seconds (about 10 at 100,000), so the report leaves brokers out and says why.
+BROKERAGE_LIMIT = 20_000
 _NOT_PEOPLE = ("organisation", "group", "community_asset")
 _PLOT_CONFIG = {"displayModeBar": False, "responsive": False, "staticPlot": False}
 
@@ -120,6 +127,9 @@ def report_content(
     name_people: bool = False,
     today: str | None = None,
     title: str | None = None,
+    tg: nw.TieGraph | None = None,
+    prepared: rep.Participation | None = None,
+    gap_table: Callable[..., pd.DataFrame] | None = None,
 ) -> Report:
     """Everything the report shows, as plain text, display tables and figures.
 
@@ -127,6 +137,11 @@ def report_content(
     attributes are DataFrames, as ``Store.load_record`` returns), or ``None``. ``health`` is the
     health-check table; by default it is worked out with ``coprod_map.analysis.health`` when that
     module exists. ``sections`` picks among :data:`OPTIONAL_SECTIONS` (default: all).
+
+    ``tg`` (the project's ``network.tie_graph``), ``prepared`` (its ``representation.prepare_participation``)
+    and ``gap_table`` (called as ``gap_table(by=..., mode=..., min_cell=...)``, returning the project's
+    ``representation.gap_table`` with those arguments, from a cache) are work the app may already have done
+    for this revision: passed in, they are used instead of redone.
     """
     chosen = set(OPTIONAL_SECTIONS if sections is None else sections)
     unknown = chosen - set(OPTIONAL_SECTIONS)
@@ -139,9 +154,10 @@ def report_content(
     today = today or dt.date.today().isoformat()
     name = project.name or "Co-production project"
     builders = {
-        "gaps": lambda: _gaps_section(project, threshold),
-        "missing": lambda: _missing_section(project, threshold, name_people),
-        "network": lambda: _network_section(project, threshold, name_people),
+        "gaps": lambda: _gaps_section(project, threshold, gap_table or partial(rep.gap_table, project,
+                                                                              prepared=prepared)),
+        "missing": lambda: _missing_section(project, threshold, name_people, prepared),
+        "network": lambda: _network_section(project, threshold, name_people, tg),
         "decisions": lambda: _decisions_section(project, record),
         "actions": lambda: _actions_section(record, today),
         "health": lambda: _health_section(project, record, health),
@@ -189,7 +205,8 @@ def _credit_section(threshold: int, today: str) -> Section:
 
 # --- gaps ------------------------------------------------------------------------------------------
 
-def _gaps_section(project: Project, threshold: int) -> Section:
+def _gaps_section(project: Project, threshold: int, gap_table: Callable[..., pd.DataFrame] | None = None) -> Section:
+    gap_table = partial(rep.gap_table, project) if gap_table is None else gap_table
     section = Section("gaps", SECTIONS["gaps"])
     population = set(rep.attribute_choices(project, mode="population"))
     attributes = [a for a in rep.attribute_choices(project, mode="register") if a not in rep.REGISTER_COLUMNS]
@@ -203,7 +220,7 @@ def _gaps_section(project: Project, threshold: int) -> Section:
     )
     for attribute in attributes:
         mode = "population" if attribute in population else "register"
-        table = rep.gap_table(project, by=attribute, mode=mode, min_cell=threshold)
+        table = gap_table(by=attribute, mode=mode, min_cell=threshold)
         label = attribute.replace("_", " ")
         basis = ("the reference population (for example census figures)" if mode == "population"
                  else "the stakeholders the map marks as affected")
@@ -225,9 +242,10 @@ def _gaps_section(project: Project, threshold: int) -> Section:
 
 # --- who is missing ----------------------------------------------------------------------------------
 
-def _missing_section(project: Project, threshold: int, name_people: bool) -> Section:
+def _missing_section(project: Project, threshold: int, name_people: bool,
+                     prepared: rep.Participation | None = None) -> Section:
     section = Section("missing", SECTIONS["missing"])
-    missing = rep.missing_stakeholders(project)
+    missing = rep.missing_stakeholders(project, prepared=prepared)
     people = missing.loc[missing["kind"] == "person"]
     others = missing.loc[missing["kind"] != "person"]
     section.intro.append(
@@ -264,8 +282,7 @@ def _missing_section(project: Project, threshold: int, name_people: bool) -> Sec
             })
             caption = "Affected people not taking part"
         else:
-            roles = project.stakeholders.set_index("id").loc[people["id"], "roles"].map(split_list)
-            counts = roles.map(lambda r: r or ["no role recorded"]).explode().value_counts()
+            counts = _role_counts(project.stakeholders, people["id"])
             table = pd.DataFrame({
                 "Role": counts.index.astype(str),
                 "People": [_suppressed_count(n, threshold) for n in counts],
@@ -273,7 +290,7 @@ def _missing_section(project: Project, threshold: int, name_people: bool) -> Sec
             caption = "Affected people not taking part, by role (a person with several roles counts in each)"
         section.blocks.append(Block(heading="People not taking part", table=table, caption=caption))
 
-    voices = rep.voice_table(project)
+    voices = rep.voice_table(project, prepared=prepared)
     proxy_only = voices.loc[voices["status"] == "proxy only"]
     silent = voices.loc[voices["status"] == "no voice"]
     sentences = [
@@ -298,13 +315,13 @@ def _missing_section(project: Project, threshold: int, name_people: bool) -> Sec
 
 # --- network -----------------------------------------------------------------------------------------
 
-def _network_section(project: Project, threshold: int, name_people: bool) -> Section:
+def _network_section(project: Project, threshold: int, name_people: bool, tg: nw.TieGraph | None = None) -> Section:
     section = Section("network", SECTIONS["network"])
     stakeholders = project.stakeholders
     if stakeholders.empty:
         section.note = "The map has no stakeholders yet."
         return section
-    tg = nw.tie_graph(stakeholders, project.relationships)
+    tg = nw.tie_graph(stakeholders, project.relationships) if tg is None else tg
     overview = nw.network_overview(tg, stakeholders, by="kind")
     figures = pd.DataFrame({
         "Figure": ["Stakeholders on the map", "Relationships between them", "Stakeholders with no relationship recorded",
@@ -314,9 +331,9 @@ def _network_section(project: Project, threshold: int, name_people: bool) -> Sec
         "Number": [f"{int(overview[k]):,}" for k in ("stakeholders", "ties", "isolated", "components",
                                                      "largest_component", "bridges", "articulation_points")],
     })
-    metrics = nw.metrics_table(project)
+    degree = tg.degree
     kinds = stakeholders["kind"].astype(str).to_numpy()
-    lonely = kinds[metrics["isolated"].to_numpy(bool)]
+    lonely = kinds[degree == 0]
     isolated_people = int((lonely == "person").sum())
     isolated_total = _total_words(len(lonely) - isolated_people, isolated_people, threshold, noun="")
     figures.loc[2, "Number"] = isolated_total
@@ -341,18 +358,39 @@ def _network_section(project: Project, threshold: int, name_people: bool) -> Sec
             caption="Stakeholders with no relationship recorded, by kind",
         ))
 
-    brokers = metrics.assign(kind=kinds, roles=stakeholders["roles"].to_numpy())
+    if tg.n > BROKERAGE_LIMIT:
+        section.blocks.append(Block(heading=_BROKERS_HEADING, sentences=[
+            f"This report does not say who the main brokers are (the people and organisations that link otherwise "
+            f"separate parts of the map). On a map of {tg.n:,} stakeholders, working that out would take too long, "
+            "and a quick estimate from a sample could put the wrong people at the top.",
+            "The Relationships page can estimate brokerage for this map (Measures tab, \"Estimate brokerage\"); "
+            "its figures are estimates, not exact counts.",
+        ]))
+        return section
+    between = nw.betweenness_table(tg)
+    estimated = bool(between["betweenness_estimated"].any())
+    articulation = np.zeros(tg.n, dtype=bool)
+    articulation[np.asarray(tg.graph.articulation_points(), dtype=np.int64)] = True
+    brokers = pd.DataFrame({
+        "name": nw.text_values(stakeholders["name"]), "kind": kinds, "roles": stakeholders["roles"].to_numpy(),
+        "degree": degree, "betweenness": between["betweenness"].to_numpy(), "articulation_point": articulation,
+    })
     brokers = brokers.loc[brokers["betweenness"] > 0].sort_values(["betweenness", "name"], ascending=[False, True])
     brokers = brokers.head(_TOP_BROKERS)
+    sample = (f"On a map of {tg.n:,} stakeholders brokerage is estimated from a sample of "
+              f"{nw.BETWEENNESS_SAMPLES} starting points rather than worked out exactly")
     if brokers.empty:
-        section.blocks.append(Block(heading="Brokers", sentences=["Nobody links otherwise separate stakeholders yet."]))
+        section.blocks.append(Block(heading="Brokers", sentences=[
+            f"{sample}, and nobody stood out as linking otherwise separate stakeholders." if estimated else
+            "Nobody links otherwise separate stakeholders yet."]))
         return section
     labels = _broker_labels(brokers, name_people)
+    share = "Share of shortest paths through them" + (" (estimate)" if estimated else "")
     table = pd.DataFrame({
         "Who": labels,
         "Kind": brokers["kind"].map(lambda k: KINDS.get(k, k)).astype(str).to_numpy(),
         "Relationships": brokers["degree"].map(lambda v: f"{int(v):,}").to_numpy(),
-        "Share of shortest paths through them": brokers["betweenness"].map(lambda v: f"{100 * v:.1f}%").to_numpy(),
+        share: brokers["betweenness"].map(lambda v: f"{100 * v:.1f}%").to_numpy(),
         "Map splits without them": brokers["articulation_point"].map({True: "yes", False: "no"}).to_numpy(),
     })
     people = int((brokers["kind"] == "person").sum())
@@ -362,15 +400,40 @@ def _network_section(project: Project, threshold: int, name_people: bool) -> Sec
         + (f"{people} of them {'is a person' if people == 1 else 'are people'}, described by role."
            if people and not name_people else "")
     ]
+    if estimated:
+        sentences.append(f"{sample}: the shares are estimates, and stakeholders with similar shares could swap places.")
     section.blocks.append(Block(
-        heading="Brokers: who links different parts of the map",
+        heading=_BROKERS_HEADING,
         sentences=[s.strip() for s in sentences],
-        figure=_sized(_broker_chart(labels, brokers["betweenness"].to_numpy())),
-        figure_label="Bar chart of the share of shortest paths that pass through each broker. "
-                     "The same figures are in the table below.",
+        figure=_sized(_broker_chart(labels, brokers["betweenness"].to_numpy(), estimated=estimated)),
+        figure_label=f"Bar chart of the {'estimated ' if estimated else ''}share of shortest paths that pass through "
+                     "each broker. The same figures are in the table below.",
         table=table, caption="The main brokers",
     ))
     return section
+
+
+_BROKERS_HEADING = "Brokers: who links different parts of the map"
+
+
+def _role_counts(stakeholders: pd.DataFrame, ids: pd.Series) -> pd.Series:
+    """How many of the stakeholders ``ids`` hold each role ("no role recorded" for none), most held first.
+
+    The same counts, in the same order, as ``value_counts`` of every listed role, person by person, but
+    with the lists split without a Python call per person.
+
+    >>> people = pd.DataFrame({"id": ["a", "b", "c"], "roles": [["carer", "resident"], "", "resident|"]})
+    >>> _role_counts(people, pd.Series(["c", "b", "a"])).to_dict()
+    {'resident': 2, 'no role recorded': 1, 'carer': 1}
+    """
+    positions = pd.Index(stakeholders["id"]).get_indexer(ids)
+    if (positions < 0).any():
+        raise KeyError(f"{int((positions < 0).sum())} ids are not on the map")
+    rows, items = nw.split_lists(stakeholders["roles"].iloc[positions])
+    none = np.flatnonzero(np.bincount(rows, minlength=len(positions)) == 0)
+    order = np.argsort(np.concatenate([rows, none]), kind="stable")  # each person's roles, in list order
+    values = np.concatenate([items, np.full(len(none), "no role recorded", dtype=object)])[order]
+    return pd.Series(values, dtype=object).value_counts()
 
 
 def _broker_labels(brokers: pd.DataFrame, name_people: bool) -> list[str]:
@@ -385,7 +448,7 @@ def _broker_labels(brokers: pd.DataFrame, name_people: bool) -> list[str]:
     return labels
 
 
-def _broker_chart(labels: list[str], betweenness) -> go.Figure:
+def _broker_chart(labels: list[str], betweenness, *, estimated: bool = False) -> go.Figure:
     escaped = [html.escape(label) for label in labels]
     values = [100 * float(v) for v in betweenness]
     fig = go.Figure(go.Bar(
@@ -394,8 +457,8 @@ def _broker_chart(labels: list[str], betweenness) -> go.Figure:
         hovertemplate="%{x:.1f}% of shortest paths<extra></extra>",
     ))
     fig.update_layout(
-        title="Brokers: share of shortest paths through them",
-        xaxis_title="Share of shortest paths between others (%)",
+        title="Brokers: " + ("estimated share" if estimated else "share") + " of shortest paths through them",
+        xaxis_title=("Estimated share" if estimated else "Share") + " of shortest paths between others (%)",
         yaxis={"categoryorder": "array", "categoryarray": escaped[::-1], "automargin": True},
         xaxis={"range": [0, max(values) * 1.3]},  # room for the value written after each bar
         font={"family": "Arial, sans-serif", "size": 14}, height=max(280, 90 + 45 * len(labels)),

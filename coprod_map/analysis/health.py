@@ -12,10 +12,13 @@ Ratings and their scores: ``strong evidence`` 3, ``some evidence`` 2, ``little e
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 
 from coprod_map.analysis import record as rec
+from coprod_map.analysis import representation as rep
+from coprod_map.analysis.network import cycle_ties_formed, text_values
 from coprod_map.components import COMPONENTS
 from coprod_map.model import Project
 from coprod_map.record import Record, cycle_names
@@ -31,15 +34,42 @@ def _pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
 
-def _inclusive(project: Project, record: Record) -> tuple[int, str]:
+#: ``gap_table(by=..., mode=..., min_cell=...)``: ``representation.gap_table`` of the project with those arguments.
+GapTable = Callable[..., pd.DataFrame]
+
+
+def _flags(project: Project, prepared: rep.Participation | None, gap_table: GapTable | None) -> pd.Series:
+    """The ``flag`` column of ``record.representation_figures(project, cycle=None, suppress=False)``.
+
+    With ``prepared`` or ``gap_table`` the same gap tables are worked out one attribute at a time (what
+    ``representation.gap_report`` does in one call, which cannot take either), so work done for another page
+    or section serves here too."""
+    if prepared is None and gap_table is None:
+        return rec.representation_figures(project, cycle=None, suppress=False)["flag"]
+    if gap_table is None:
+        gap_table = partial(rep.gap_table, project, prepared=prepared)
+    mode = "population" if len(project.reference) else "register"
+    names = [a for a in rep.attribute_choices(project, mode=mode) if a not in rep.REGISTER_COLUMNS]
+    try:
+        tables = [gap_table(by=name, mode=mode, min_cell=int(project.settings.min_cell)) for name in names]
+    except ValueError:
+        return pd.Series([], dtype=object)
+    if not tables:
+        return pd.Series([], dtype=object)
+    figures = pd.concat(tables, ignore_index=True)
+    return figures.loc[figures["category"].astype(str) != "", "flag"]
+
+
+def _inclusive(project: Project, record: Record, prepared: rep.Participation | None = None,
+               gap_table: GapTable | None = None) -> tuple[int, str]:
     # strong: no group clearly under-involved; some: up to a quarter of compared groups; little: more.
-    figures = rec.representation_figures(project, cycle=None, suppress=False)  # flags only, never shown as counts
-    compared = figures.loc[figures["flag"].isin(["under", "within", "over"])]
+    flags = _flags(project, prepared, gap_table)  # flags only, never shown as counts
+    compared = flags.loc[flags.isin(["under", "within", "over"])]
     needs = len(record.needs)
     asked = f" {needs} stated needs are recorded." if needs else " No needs have been recorded yet."
     if not len(compared):
         return 0, "There is nothing to compare yet: no attributes with figures for who is affected." + asked
-    under = int((compared["flag"] == "under").sum())
+    under = int((compared == "under").sum())
     share = under / len(compared)
     score = 3 if under == 0 else 2 if share <= 0.25 else 1
     return score, f"{under} of {len(compared)} groups compared take part clearly less than expected." + asked
@@ -60,7 +90,8 @@ def _transparent(project: Project, record: Record) -> tuple[int, str]:
 def _equal(project: Project, record: Record) -> tuple[int, str]:
     # strong: 90%+ of contributions got something back and decision ratio 0.8+; some: 60%+ or ratio 0.5+.
     ledger = record.reciprocity
-    power = rec.decision_power(record, project)
+    # with no decisions the ratio has nothing to stand on (NA): skip the participation count (1 s at 1M records)
+    power = rec.decision_power(record, project) if len(record.decisions) else pd.DataFrame()
     ratio = power["ratio"].iloc[0] if len(power) else pd.NA
     if not len(ledger) and (pd.isna(ratio)):
         return 0, "No contributions or decisions with who made them have been recorded yet."
@@ -111,15 +142,9 @@ def _action(project: Project, record: Record) -> tuple[int, str]:
 
 def _human(project: Project, record: Record) -> tuple[int, str]:
     # strong: 10+ new ties between cycles, 3+ across roles or experience; some: any new tie; little: informal ties only.
-    from coprod_map.analysis.network import tie_changes
-
     cycles = list(project.settings.cycles)
-    new = across = 0
-    for earlier, later in zip(cycles, cycles[1:], strict=False):
-        changes = tie_changes(project, earlier=earlier, later=later)
-        formed = changes.loc[changes["change"] == "new"]
-        new += len(formed)
-        across += int((formed["across_roles"] | formed["across_experience"]).sum())
+    formed = cycle_ties_formed(project, zip(cycles, cycles[1:], strict=False))  # tie_changes' "new" rows, counted
+    new, across = sum(n for n, _ in formed), sum(a for _, a in formed)
     informal = int(project.relationships["type"].isin(["knows", "family or friend"]).sum())
     if not new and not informal:
         return 0, "No informal ties, and no ties formed between review cycles, are on the map yet."
@@ -134,10 +159,10 @@ def _in_context(project: Project, record: Record) -> tuple[int, str]:
     assets = s.loc[s["kind"] == "community_asset", "id"].astype(str)
     if not len(assets):
         return 0, "No community assets (places, groups the community already has) are on the map yet."
-    took_part = set(project.participation["stakeholder_id"].astype(str))
+    took_part = pd.unique(text_values(project.participation["stakeholder_id"]))
     rung = s.loc[s["kind"] == "community_asset", "involvement"].isin(["consulted", "involved", "co_designing",
                                                                        "co_producing"]).to_numpy()
-    involved = int((assets.isin(took_part).to_numpy() | rung).sum())
+    involved = int((assets.astype(object).isin(took_part).to_numpy() | rung).sum())
     share = involved / len(assets)
     score = 3 if share >= 0.5 else 2 if involved else 1
     return score, f"{involved} of {len(assets)} community assets on the map are involved in the work."
@@ -183,12 +208,17 @@ _RULES: dict[str, Rule] = {
 }
 
 
-def evidence_table(project: Project, record: Record) -> pd.DataFrame:
+def evidence_table(project: Project, record: Record, *, prepared: rep.Participation | None = None,
+                   gap_table: GapTable | None = None) -> pd.DataFrame:
     """One row per component, in the framework's order: ``component``, ``name``, ``score`` (0-3),
-    ``rating`` and ``evidence`` (a plain sentence)."""
+    ``rating`` and ``evidence`` (a plain sentence).
+
+    Work the caller may already have (the table is the same either way): ``prepared``, the project's
+    ``representation.prepare_participation``; ``gap_table``, a (cached) :data:`GapTable`."""
+    rules = {**_RULES, "inclusive": partial(_inclusive, prepared=prepared, gap_table=gap_table)}
     rows = []
     for item in COMPONENTS:
-        score, sentence = _RULES[item.key](project, record)
+        score, sentence = rules[item.key](project, record)
         rows.append({"component": item.key, "name": item.name, "score": int(score), "rating": RATINGS[int(score)],
                      "evidence": sentence})
     return pd.DataFrame(rows, columns=["component", "name", "score", "rating", "evidence"])
@@ -207,10 +237,12 @@ def self_assessment_means(record: Record) -> pd.DataFrame:
     return out
 
 
-def health_table(project: Project, record: Record) -> pd.DataFrame:
+def health_table(project: Project, record: Record, *, prepared: rep.Participation | None = None,
+                 gap_table: GapTable | None = None) -> pd.DataFrame:
     """:func:`evidence_table` with one column of mean self-assessment score per review cycle
-    (``self-assessment: <cycle>``), cycles in settings order."""
-    evidence = evidence_table(project, record)
+    (``self-assessment: <cycle>``), cycles in settings order. ``prepared``, ``gap_table``: as for
+    :func:`evidence_table`."""
+    evidence = evidence_table(project, record, prepared=prepared, gap_table=gap_table)
     means = self_assessment_means(record)
     if not len(means):
         return evidence
