@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from coprod_map import schema
+from coprod_map import participation_sets, schema
 from coprod_map.errors import CoprodError, StoreError
 
 __all__ = ["POSTGRES_ADVICE", "BackupInfo", "BackupRejected", "RestoredProject", "backup_bytes", "backup_name", "backup_sqlite",
@@ -271,8 +271,9 @@ def restore_backup(store, path: str | Path, *, project_ids: list[str] | None = N
                 p = schema.METADATA.tables["projects"]
                 row = conn.execute(sa.select(p).where(p.c.id == pid)).mappings().one()
                 rows = {t: [dict(r) for r in conn.execute(sa.select(schema.METADATA.tables[t]).where(
-                    schema.METADATA.tables[t].c.project_id == pid)).mappings()] for t in schema.HISTORY_TABLES}
-            copied[pid] = {"project": dict(row), "rows": rows}
+                    schema.METADATA.tables[t].c.project_id == pid)).mappings()] for t in schema.TRIGGER_TABLES}
+                participation = participation_sets.read(conn, pid)  # a set since schema 7 (the copy is upgraded)
+            copied[pid] = {"project": dict(row), "rows": rows, "participation": participation}
     today = datetime.now(UTC).date().isoformat()
     restored: list[RestoredProject] = []
     p = schema.METADATA.tables["projects"]
@@ -291,11 +292,12 @@ def restore_backup(store, path: str | Path, *, project_ids: list[str] | None = N
             if "retention_until" in p.c:
                 values["retention_until"] = source_row.get("retention_until") or ""
             conn.execute(p.insert().values(**values))
-            for table in schema.HISTORY_TABLES:
+            for table in schema.TRIGGER_TABLES:
                 rows = copied[pid]["rows"][table]
                 if rows:
                     conn.execute(schema.METADATA.tables[table].insert(),
                                  [{**r, "project_id": new_id} for r in rows])
+            participation_sets.write(conn, new_id, copied[pid]["participation"], before=participation_sets.empty())
             if owner and "memberships" in schema.METADATA.tables:
                 from coprod_map.access_store import insert_membership
 

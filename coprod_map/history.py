@@ -22,15 +22,22 @@ How history is kept (schema version 4, see ``coprod_map.schema``):
 - **Erasure** replaces the values in every change row about the erased person with a tombstone
   (``{"erased": true}``). Tombstoned changes are skipped by time travel (the person is gone at every
   time) and block undo of the actions that hold them.
+- **Participation** (schema 7) has no row table and no triggers: each save that changes it writes ONE
+  change row (``op`` "batch", the counts as JSON in ``new``, the per-row diff as Parquet in ``payload``,
+  see ``coprod_map.participation_sets``). ``expand_batch`` turns a diff back into rows shaped like the
+  trigger rows above, so summaries, details and masking read both kinds alike. Participation change rows
+  written before schema 7 (one JSON row per participation row) stay as they are.
 
 Everything here is pure: frames and dicts in, frames and dicts out. ``coprod_map.store`` does the I/O.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coprod_map.model import Project
@@ -43,6 +50,7 @@ __all__ = [
     "TOMBSTONE",
     "compare_projects",
     "describe_row",
+    "expand_batch",
     "is_tombstone",
     "mask_private",
     "parse_changes",
@@ -163,15 +171,73 @@ def summarise(changes: pd.DataFrame) -> tuple[str, list[str]]:
             if not count:
                 continue
             touched: list[str] = []
-            if op == "update":
-                for old, new in zip(rows["old"], rows["new"], strict=True):
-                    touched += [f for f in changed_fields(table, old, new) if f not in touched]
+            if op == "update":  # counted: rows whose fields changed, not those whose bookkeeping alone moved
+                changed_keys = set()
+                for key, old, new in zip(rows["key"], rows["old"], rows["new"], strict=True):
+                    names = changed_fields(table, old, new)
+                    if names:
+                        changed_keys.add(key)
+                        touched += [f for f in names if f not in touched]
                 if not touched:
                     continue  # a bookkeeping-only rewrite (row version moved on)
+                count = len(changed_keys)
                 fields += [f"{table}.{f}" for f in touched if f"{table}.{f}" not in fields]
             words = f"{count} {one if count == 1 else many} {_OPS[op]}"
             parts.append(words + (f" ({', '.join(touched)})" if touched else ""))
     return ("; ".join(parts) or "nothing changed"), fields
+
+
+#: The columns of one participation row in a change (the trigger rows' JSON shape, without ``project_id``).
+PARTICIPATION_FIELDS = ("stakeholder_id", "activity_id", "seq", "notes")
+
+
+def expand_batch(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_private: bool = True) -> pd.DataFrame:
+    """A participation batch's diff (``participation_sets.DIFF_COLUMNS``) -> parsed change rows, one per
+    participation row, as ``parse_changes`` gives them: seq, action_id, table_name, op, key, old, new, erased.
+    Erased rows get tombstones and a blank key; private notes show as ``(private)`` unless ``can_see_private``.
+    Vectorised up to the dicts themselves (one per row and side, built in one pass).
+
+    >>> diff = pd.DataFrame({"op": ["insert", "update"], "stakeholder_id": ["s1", "s2"], "activity_id": ["a1", "a1"],
+    ...     "old_seq": pd.array([None, 1], dtype="Int64"), "new_seq": pd.array([0, 1], dtype="Int64"),
+    ...     "old_notes": [None, "late"], "new_notes": ["", "on time"], "erased": [False, False]})
+    >>> rows = expand_batch(diff, seq=9, action_id=3)
+    >>> rows["key"].tolist(), rows["new"].iloc[1]
+    (['s1 / a1', 's2 / a1'], {'stakeholder_id': 's2', 'activity_id': 'a1', 'seq': 1, 'notes': 'on time'})
+    >>> summarise(rows)[0]
+    '1 participation record added; 1 participation record changed (notes)'
+    """
+    n = len(diff)
+    op = diff["op"].to_numpy(dtype=object)
+    erased = diff["erased"].to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
+    sid = diff["stakeholder_id"].to_numpy(dtype=object)
+    aid = diff["activity_id"].to_numpy(dtype=object)
+    key = np.where(erased, "", pd.Series(sid, dtype=object) + " / " + pd.Series(aid, dtype=object)) if n else sid
+
+    def side(prefix: str, present: np.ndarray) -> list[dict[str, Any] | None]:
+        seqs = diff[f"{prefix}_seq"].astype(object).where(diff[f"{prefix}_seq"].notna(), None).tolist()
+        notes = diff[f"{prefix}_notes"].astype(object)
+        notes = notes.where(notes.notna(), None).to_numpy(dtype=object)
+        if not can_see_private:
+            notes = np.where(pd.isna(notes) | (notes == ""), notes, HIDDEN)
+        collecting = gc.isenabled()
+        gc.disable()  # a million new dicts trigger collections that find nothing to free
+        try:
+            return [None if not p else dict(TOMBSTONE) if e else
+                    {"stakeholder_id": s, "activity_id": a, "seq": None if q is None else int(q), "notes": t}
+                    for p, e, s, a, q, t in zip(present.tolist(), erased.tolist(), sid.tolist(), aid.tolist(), seqs,
+                                                notes.tolist(), strict=True)]
+        finally:
+            if collecting:
+                gc.enable()
+
+    out = pd.DataFrame({"seq": np.full(n, int(seq), dtype=np.int64),
+                        "action_id": pd.Series([action_id] * n, dtype=object),
+                        "table_name": "participation", "op": pd.Series(op, dtype=object)}, index=pd.RangeIndex(n))
+    out["old"] = pd.Series(side("old", op != "insert"), dtype=object)
+    out["new"] = pd.Series(side("new", op != "delete"), dtype=object)
+    out["key"] = pd.Series(key, dtype=object)
+    out["erased"] = erased
+    return out
 
 
 def _frame_keys(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:

@@ -14,12 +14,21 @@ dict and restoring it row by row took tens of seconds, so here:
 
 A change whose values were erased (a tombstone) has no key: ``erased`` is True. These functions read and
 write inside the caller's transaction; ``coprod_map.store`` closes the change (``_bump``).
+
+Participation (schema 7) is kept as one set per project (``coprod_map.participation_sets``), with no row table
+and no triggers: a save that changes it writes ONE change row (op "batch") whose Parquet payload holds every
+row added, changed or removed. ``participation_changes`` reads those together with the JSON rows written
+before schema 7, as one columnar frame ordered by ``changes.seq``; time travel, revert and the checks below
+work on it as columns, and a revert writes the restored set back through ``participation_sets.write`` (one
+batch). Participation no longer cascades in SQL, so ``unplanned`` checks it explicitly: a restore that would
+leave a participation row pointing at a stakeholder or activity that is gone is refused.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,10 +36,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from coprod_map import history, schema
+from coprod_map import history, participation_sets, schema
 
-__all__ = ["MAX_NAMED", "apply_plan", "blocking", "parse_rows", "plan_revert", "rewind_tables", "table_changes",
-           "unplanned"]
+__all__ = ["MAX_NAMED", "apply_plan", "blocking", "parse_rows", "participation_changes", "plan_revert",
+           "rewind_tables", "table_changes", "unplanned"]
 
 #: How many rows a refusal names before it says "and N more".
 MAX_NAMED = 20
@@ -161,6 +170,9 @@ def rewind_tables(conn: Connection, project_id: str, condition: Any,
     rows removed since come back, in ``seq`` order. Erased changes are skipped."""
     out = dict(current)
     for table, frame in current.items():
+        if table == PARTICIPATION:
+            out[table] = _rewind_participation(conn, project_id, condition, frame)
+            continue
         changes = table_changes(conn, project_id, table, condition, values=("old",))
         changes = changes.loc[~changes["erased"]]
         if not len(changes):
@@ -190,6 +202,10 @@ def plan_revert(conn: Connection, project_id: str, action_id: int) -> tuple[dict
     plan: dict[str, pd.DataFrame] = {}
     erased = False
     for table in sorted(tables, key=_rank):
+        if table == PARTICIPATION:
+            plan[table], was_erased = _plan_participation(conn, project_id, mine)
+            erased = erased or was_erased
+            continue
         if table == "projects":
             rows = conn.execute(sa.select(c.c.seq, c.c.old, c.c.new).where(c.c.project_id == project_id, mine,
                                                                           c.c.table_name == "projects")
@@ -212,7 +228,11 @@ def plan_revert(conn: Connection, project_id: str, action_id: int) -> tuple[dict
 
 
 def _rank(table: str) -> int:
-    return schema.HISTORY_TABLES.index(table) if table in schema.HISTORY_TABLES else -1
+    """Parents first: the order restores run in (participation, which has no trigger, sits after the ties)."""
+    order = list(schema.HISTORY_TABLES)
+    if PARTICIPATION not in order:
+        order.insert(order.index("relationships") + 1 if "relationships" in order else len(order), PARTICIPATION)
+    return order.index(table) if table in order else -1
 
 
 def _current_json(conn: Connection, project_id: str, table: str) -> pd.DataFrame:
@@ -248,6 +268,11 @@ def blocking(conn: Connection, project_id: str, plan: dict[str, pd.DataFrame]) -
     """Why rows cannot go back: each row must still be exactly as the action left it (bookkeeping aside)."""
     blocks: list[str] = []
     for table, rows in plan.items():
+        if table == PARTICIPATION:
+            blocks += _participation_blocks(conn, project_id, rows)
+            if len(blocks) > MAX_NAMED:
+                break
+            continue
         if table == "projects":
             p = schema.METADATA.tables["projects"]
             now = conn.execute(sa.select(*(p.c[n] for n in schema.PROJECT_LOGGED)).where(p.c.id == project_id)).first()
@@ -291,17 +316,23 @@ def _capped(messages: list[str]) -> list[str]:
 
 
 def _who_changed(conn: Connection, project_id: str, table: str, row: pd.Series) -> str:
-    c, a = _changes(), schema.METADATA.tables["actions"]
+    c = _changes()
     what = history.describe_row(table, str(row["key"]))
     condition = sa.and_(c.c.project_id == project_id, c.c.table_name == table, c.c.seq > int(row["last_seq"]))
     for i, expr in enumerate(_key_exprs(conn, table)):
         condition = sa.and_(condition, expr.element == row[f"k{i}"])
     later = conn.execute(sa.select(c.c.action_id).where(condition).order_by(c.c.seq.desc()).limit(1)).first()
-    if later is None:
+    return _changed_by(conn, what, None if later is None else later.action_id, found=later is not None)
+
+
+def _changed_by(conn: Connection, what: str, action_id: Any, *, found: bool) -> str:
+    """The refusal for a row changed since: when and by whom (``found``: a later change row exists)."""
+    a = schema.METADATA.tables["actions"]
+    if not found:
         return f"{what} is no longer as this entry left it."
-    if later.action_id is None:
+    if action_id is None or (isinstance(action_id, float) and action_id != action_id):
         return f"{what} was changed again by a change still being saved."
-    action = conn.execute(sa.select(a).where(a.c.id == int(later.action_id))).first()
+    action = conn.execute(sa.select(a).where(a.c.id == int(action_id))).first()
     if action is None:
         return f"{what} is no longer as this entry left it."
     return f"{what} was changed again on {action.at[:10]} by {action.actor} ({action.kind}: {action.summary})."
@@ -314,12 +345,13 @@ def _typed(table: str, frame: pd.DataFrame, *, project_id: str) -> pd.DataFrame:
     for column in t.columns:
         if column.name == "project_id" or column.name not in frame.columns:
             continue
-        values = frame[column.name]
+        values = frame[column.name].to_numpy(dtype=object)
+        # lists, not Series.map: map infers float64 for [1, None] (1.0, NaN), and PostgreSQL refuses NaN for an integer
         if isinstance(column.type, sa.Boolean):
-            values = values.map(lambda v: None if v is None else bool(v))
+            values = np.array([None if v is None else bool(v) for v in values.tolist()], dtype=object)
         elif isinstance(column.type, sa.Integer):
-            values = values.map(lambda v: None if v is None else int(v))
-        out[column.name] = values.to_numpy(dtype=object)
+            values = np.array([None if v is None else int(v) for v in values.tolist()], dtype=object)
+        out[column.name] = values
     return pd.DataFrame(out, dtype=object)
 
 
@@ -341,6 +373,8 @@ def apply_plan(conn: Connection, project_id: str, plan: dict[str, pd.DataFrame])
     ordered = sorted(plan, key=_rank)
     for table in ordered:  # rows the action removed come back, parents first
         rows = plan[table]
+        if table == PARTICIPATION:
+            continue
         back = rows.loc[rows["before"].notna() & rows["after"].isna()]
         if table == "projects" or not len(back):
             continue
@@ -352,6 +386,10 @@ def apply_plan(conn: Connection, project_id: str, plan: dict[str, pd.DataFrame])
         done[table] = done.get(table, 0) + len(typed)
     for table in ordered:  # rows the action changed get their old values
         rows = plan[table]
+        if table == PARTICIPATION:  # no foreign keys in SQL: the whole set, at once, as one batch
+            if len(rows):
+                done[table] = _restore_participation(conn, project_id, rows)
+            continue
         changed = rows.loc[rows["before"].notna() & rows["after"].notna()]
         if not len(changed):
             continue
@@ -374,6 +412,8 @@ def apply_plan(conn: Connection, project_id: str, plan: dict[str, pd.DataFrame])
         done[table] = done.get(table, 0) + len(typed)
     for table in reversed(ordered):  # rows the action added go, children first
         rows = plan[table]
+        if table == PARTICIPATION:
+            continue
         added = rows.loc[rows["before"].isna() & rows["after"].notna()]
         if table == "projects" or not len(added):
             continue
@@ -397,13 +437,263 @@ def unplanned(conn: Connection, project_id: str, plan: dict[str, pd.DataFrame], 
     waiting = sa.and_(c.c.project_id == project_id, c.c.action_id.is_(None))
     counts = dict(conn.execute(sa.select(c.c.table_name, sa.func.count()).where(waiting).group_by(c.c.table_name)).all())
     counts.pop("projects", None)
-    expected = {t: n for t, n in done.items() if t != "projects"}
-    if {t: int(n) for t, n in counts.items()} == expected:
-        return []
+    counts.pop(PARTICIPATION, None)  # its one batch row is checked below, against the stakeholders and activities
+    expected = {t: n for t, n in done.items() if t not in ("projects", PARTICIPATION)}
     messages: list[str] = []
-    for table in sorted(counts, key=_rank):
-        written = table_changes(conn, project_id, table, c.c.action_id.is_(None), values=())
-        planned = plan[table]["key"] if table in plan else pd.Series([], dtype=object)
-        extra = written.loc[~written["key"].isin(planned), "key"].drop_duplicates()
-        messages += [f"{history.describe_row(table, k)}, added or changed since, depends on it." for k in extra]
-    return _capped(messages or ["other rows changed with it, added or changed since."])
+    if {t: int(n) for t, n in counts.items()} != expected:
+        for table in sorted(counts, key=_rank):
+            written = table_changes(conn, project_id, table, c.c.action_id.is_(None), values=())
+            planned = plan[table]["key"] if table in plan else pd.Series([], dtype=object)
+            extra = written.loc[~written["key"].isin(planned), "key"].drop_duplicates()
+            messages += [f"{history.describe_row(table, k)}, added or changed since, depends on it." for k in extra]
+        messages = messages or ["other rows changed with it, added or changed since."]
+    return _capped(messages + _dangling_participation(conn, project_id, plan))
+
+
+# --- participation: batch rows (schema 7) and JSON rows (before it), as columns ----------------------------
+
+PARTICIPATION = "participation"
+_P_KEYS = ["stakeholder_id", "activity_id"]
+_P_FRAME = ("seq", "action_id", "op", "stakeholder_id", "activity_id", "old_seq", "new_seq", "old_notes", "new_notes",
+            "erased", "key")
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """``frame[name]`` as object values with None for missing (an all-None column when absent)."""
+    if name not in frame.columns:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    values = _text(frame[name])
+    return values.where(values.notna(), None)
+
+
+def _whole_numbers(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(pd.Series(series.to_numpy(dtype=object), index=series.index)).astype("Float64").astype("Int64")
+
+
+def _json_field(conn: Connection, column: sa.ColumnElement, name: str) -> sa.ColumnElement:
+    """One field of a JSON text column, read by the database (SQLite ``json_extract``, PostgreSQL as text)."""
+    if conn.dialect.name == "sqlite":
+        return sa.func.json_extract(column, f"$.{name}")
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return sa.func.jsonb_extract_path_text(sa.cast(column, JSONB), name)
+
+
+def _legacy_participation(conn: Connection, condition: Any) -> pd.DataFrame:
+    """JSON participation change rows (one per participation row, written before schema 7) -> the columnar form.
+    The database takes the fields out of the JSON: no row is parsed in Python (a schema-6 import left 1,000,000)."""
+    c = _changes()
+    fields = [_json_field(conn, c.c[side], name).label(f"{side}_{name}")
+              for side in ("old", "new") for name in history.PARTICIPATION_FIELDS]
+    rows = read_frame(conn, sa.select(c.c.seq, c.c.action_id, c.c.op, *fields).where(condition).order_by(c.c.seq))
+    if not len(rows):
+        return rows
+
+    text = partial(_column, rows)  # text already: the triggers wrote these TEXT columns as JSON strings
+    sid = text("new_stakeholder_id").where(rows["new_stakeholder_id"].notna(), text("old_stakeholder_id"))
+    aid = text("new_activity_id").where(rows["new_activity_id"].notna(), text("old_activity_id"))
+    return pd.DataFrame({"seq": rows["seq"].to_numpy(dtype=np.int64), "action_id": _text(rows["action_id"]),
+                         "op": _text(rows["op"]), "stakeholder_id": sid, "activity_id": aid,
+                         "old_seq": _whole_numbers(rows["old_seq"]), "new_seq": _whole_numbers(rows["new_seq"]),
+                         "old_notes": text("old_notes"), "new_notes": text("new_notes"),
+                         "erased": sid.isna().to_numpy()}, index=rows.index)
+
+
+def _batch_participation(seq: int, action_id: Any, payload: Any) -> pd.DataFrame:
+    diff = participation_sets.decode(bytes(payload))
+    n = len(diff)
+    return pd.DataFrame({"seq": np.full(n, int(seq), dtype=np.int64),
+                         "action_id": pd.Series([action_id] * n, dtype=object),
+                         "op": _text(diff["op"]), "stakeholder_id": _text(diff["stakeholder_id"]),
+                         "activity_id": _text(diff["activity_id"]),
+                         "old_seq": diff["old_seq"].astype("Int64"), "new_seq": diff["new_seq"].astype("Int64"),
+                         "old_notes": _column(diff, "old_notes"), "new_notes": _column(diff, "new_notes"),
+                         "erased": diff["erased"].to_numpy(dtype=bool)}, index=pd.RangeIndex(n))
+
+
+def participation_changes(conn: Connection, project_id: str, condition: Any, *, keys: bool = True) -> pd.DataFrame:
+    """Every participation row change matching ``condition`` (a clause on ``changes``), oldest first, whichever
+    way it was stored: one row per participation row changed, with the change row's seq and action_id, op
+    (insert/update/delete), stakeholder_id, activity_id, old_/new_ seq (Int64) and notes (None when absent),
+    erased and key (``s / a``; None when erased; left out when not ``keys``). The rows of one batch share their
+    change row's seq."""
+    c = _changes()
+    base = sa.and_(c.c.project_id == project_id, c.c.table_name == PARTICIPATION, condition)
+    parts = []
+    legacy = _legacy_participation(conn, sa.and_(base, c.c.op != participation_sets.BATCH))
+    if len(legacy):
+        parts.append(legacy)
+    batches = driver_rows(conn, sa.select(c.c.seq, c.c.action_id, c.c.payload)
+                          .where(base, c.c.op == participation_sets.BATCH).order_by(c.c.seq))
+    parts += [_batch_participation(seq, action, payload) for seq, action, payload in batches if payload is not None]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        frame = pd.DataFrame({n: pd.Series([], dtype=object) for n in _P_FRAME})
+        return frame.astype({"seq": np.int64, "old_seq": "Int64", "new_seq": "Int64", "erased": bool})
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    if len(parts) > 1:
+        frame = frame.take(np.argsort(frame["seq"].to_numpy(dtype=np.int64), kind="stable")).reset_index(drop=True)
+    if keys:
+        frame["key"] = _joined(frame, _P_KEYS).where(~frame["erased"].to_numpy(dtype=bool), None)
+    return frame
+
+
+def _pair_codes(*pairs: tuple[Any, Any]) -> list[np.ndarray]:
+    """One int64 per (stakeholder, activity) pair, the same pair the same code across ``pairs`` (each a tuple of
+    stakeholder and activity columns): a million pairs matched and deduplicated as integers, not as joined text
+    (each text is hashed once)."""
+    sizes = np.cumsum([len(people) for people, _ in pairs])[:-1]
+    codes = []
+    for i in (0, 1):
+        values = np.concatenate([np.asarray(pair[i], dtype=object) for pair in pairs])
+        found, uniques = pd.factorize(values)
+        codes.append((found.astype(np.int64), max(len(uniques), 1)))
+    (people, _), (events, n_events) = codes
+    return np.split(people * n_events + events, sizes)
+
+
+def _in_set(frame: pd.DataFrame) -> tuple[Any, Any]:
+    return frame["stakeholder_id"].to_numpy(dtype=object), frame["activity_id"].to_numpy(dtype=object)
+
+
+def _in_plan(rows: pd.DataFrame) -> tuple[Any, Any]:
+    return rows["k0"].to_numpy(dtype=object), rows["k1"].to_numpy(dtype=object)
+
+
+def _notes_text(series: pd.Series) -> np.ndarray:
+    """Notes as stored in a set: text, "" for none."""
+    values = series.to_numpy(dtype=object)
+    return np.where(pd.isna(values), "", values).astype(object) if len(values) else values
+
+
+def _set_frame(stakeholders: Any, activities: Any, seq: Any, notes: Any) -> pd.DataFrame:
+    """Rows in ``participation_sets`` DB form."""
+    return pd.DataFrame({"stakeholder_id": pd.Series(np.asarray(stakeholders, dtype=object), dtype=object),
+                         "activity_id": pd.Series(np.asarray(activities, dtype=object), dtype=object),
+                         "seq": pd.Series(np.asarray(seq, dtype=np.int64), dtype=np.int64),
+                         "notes": pd.Series(_notes_text(pd.Series(np.asarray(notes, dtype=object))), dtype=object)})
+
+
+def _rewind_participation(conn: Connection, project_id: str, condition: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    changes = participation_changes(conn, project_id, condition, keys=False)
+    changes = changes.loc[~changes["erased"].to_numpy(dtype=bool)]
+    if not len(changes):
+        return frame
+    now_codes, change_codes = _pair_codes(_in_set(frame), _in_set(changes))
+    firsts = ~pd.Series(change_codes).duplicated(keep="first").to_numpy()
+    first = changes.loc[firsts]
+    kept = frame.loc[pd.Index(change_codes[firsts]).get_indexer(now_codes) < 0] if len(frame) else frame
+    back = first.loc[first["op"].to_numpy(dtype=object) != "insert"]
+    restored = _set_frame(back["stakeholder_id"], back["activity_id"], back["old_seq"].to_numpy(dtype=np.int64),
+                          back["old_notes"])
+    out = pd.concat([kept.astype(object), restored.reindex(columns=frame.columns).astype(object)], ignore_index=True)
+    if "seq" in out.columns and len(out):
+        out = out.take(np.argsort(pd.to_numeric(out["seq"]).to_numpy(dtype=np.int64), kind="stable"))
+    return out.reset_index(drop=True)
+
+
+def _plan_participation(conn: Connection, project_id: str, condition: Any) -> tuple[pd.DataFrame, bool]:
+    """One row per participation key the action touched: key, k0, k1, has_/before_seq/before_notes as before its
+    first change, has_/after_seq/after_notes as after its last, last_seq. And whether any change was erased."""
+    changes = participation_changes(conn, project_id, condition)
+    erased = bool(changes["erased"].any())
+    changes = changes.loc[~changes["erased"].to_numpy(dtype=bool)]
+    first = changes.drop_duplicates("key", keep="first").reset_index(drop=True)
+    last = changes.drop_duplicates("key", keep="last").set_index("key").reindex(first["key"]).reset_index(drop=True)
+    plan = pd.DataFrame({"key": _text(first["key"]), "k0": _text(first["stakeholder_id"]),
+                         "k1": _text(first["activity_id"]),
+                         "has_before": first["op"].to_numpy(dtype=object) != "insert",
+                         "before_seq": first["old_seq"], "before_notes": _text(first["old_notes"]),
+                         "has_after": last["op"].to_numpy(dtype=object) != "delete",
+                         "after_seq": last["new_seq"], "after_notes": _text(last["new_notes"]),
+                         "last_seq": last["seq"].to_numpy(dtype=np.int64)})
+    return plan, erased
+
+
+def _participation_blocks(conn: Connection, project_id: str, rows: pd.DataFrame) -> list[str]:
+    """Participation rows not as the action left them (present or not; notes: seq is bookkeeping)."""
+    if not len(rows):
+        return []
+    now = participation_sets.read(conn, project_id)
+    now_codes, plan_codes = _pair_codes(_in_set(now), _in_plan(rows))
+    where = pd.Index(now_codes).get_indexer(plan_codes)  # each planned key's row in the set now (-1: absent)
+    present = where >= 0
+    has_after = rows["has_after"].to_numpy(dtype=bool)
+    bad = present != has_after
+    check = np.flatnonzero(present & has_after)
+    if len(check):
+        notes_now = _notes_text(now["notes"])[where[check]]
+        after = _notes_text(rows["after_notes"].iloc[check])
+        bad[check[np.asarray(notes_now != after, dtype=bool)]] = True
+    return _participation_who(conn, project_id, rows.loc[bad])
+
+
+def _participation_who(conn: Connection, project_id: str, bad: pd.DataFrame) -> list[str]:
+    """Name (up to MAX_NAMED) the participation rows changed again since, with who changed them last."""
+    if not len(bad):
+        return []
+    c = _changes()
+    named = bad.iloc[:MAX_NAMED + 1]
+    later = participation_changes(conn, project_id, c.c.seq > int(named["last_seq"].min()))
+    later = later.loc[~later["erased"].to_numpy(dtype=bool)].drop_duplicates("key", keep="last").set_index("key")
+    messages = []
+    for key, last_seq in zip(named["key"], named["last_seq"], strict=True):
+        what = history.describe_row(PARTICIPATION, str(key))
+        if key in later.index and int(later.at[key, "seq"]) > int(last_seq):
+            messages.append(_changed_by(conn, what, later.at[key, "action_id"], found=True))
+        else:
+            messages.append(_changed_by(conn, what, None, found=False))
+    messages += [""] * (len(bad) - len(named))  # counted by _capped, never shown
+    return messages
+
+
+def _dangling_participation(conn: Connection, project_id: str, plan: dict[str, pd.DataFrame]) -> list[str]:
+    """What the foreign-key cascade used to catch: participation rows left pointing at a stakeholder or activity
+    the restore removed (added since: they depend on it), or rows put back whose stakeholder or activity is gone."""
+    gone: dict[str, set[str]] = {}
+    for table in ("stakeholders", "activities"):
+        rows = plan.get(table)
+        gone[table] = (set(rows.loc[rows["before"].isna() & rows["after"].notna(), "k0"].astype(str))
+                       if rows is not None and len(rows) else set())
+    mine = plan.get(PARTICIPATION)
+    restored = set(mine.loc[mine["has_before"].to_numpy(dtype=bool), "key"]) if mine is not None else set()
+    if not (gone["stakeholders"] or gone["activities"] or restored):
+        return []
+    now = participation_sets.read(conn, project_id)
+    restored_people = mine.loc[mine["has_before"].to_numpy(dtype=bool), "k0"] if mine is not None else []
+    maybe = (_text(now["stakeholder_id"]).isin([*gone["stakeholders"], *pd.unique(_text(pd.Series(restored_people)))])
+             | _text(now["activity_id"]).isin(list(gone["activities"])))
+    now = now.loc[maybe.to_numpy()]  # only rows the restore may have left dangling
+    if not len(now):
+        return []
+    ids = {}
+    for table in ("stakeholders", "activities"):
+        t = schema.METADATA.tables[table]
+        ids[table] = read_frame(conn, sa.select(t.c.id).where(t.c.project_id == project_id))["id"]
+    sid, aid = _text(now["stakeholder_id"]), _text(now["activity_id"])
+    no_person, no_activity = ~sid.isin(ids["stakeholders"]).to_numpy(), ~aid.isin(ids["activities"]).to_numpy()
+    keys = _joined(now, _P_KEYS)
+    ours = (sid.isin(gone["stakeholders"]) | aid.isin(gone["activities"]) | keys.isin(restored)).to_numpy()
+    messages = []
+    for i in np.flatnonzero((no_person | no_activity) & ours)[:MAX_NAMED + 1]:
+        what = history.describe_row(PARTICIPATION, keys.iloc[i])
+        if keys.iloc[i] in restored:
+            missing = f"stakeholder '{sid.iloc[i]}'" if no_person[i] else f"activity '{aid.iloc[i]}'"
+            messages.append(f"{what} cannot come back: {missing} is no longer in the map.")
+        else:
+            messages.append(f"{what}, added or changed since, depends on it.")
+    return messages
+
+
+def _restore_participation(conn: Connection, project_id: str, rows: pd.DataFrame) -> int:
+    """Make the live set hold every planned key as it was before the action (one batch); rows written."""
+    now = participation_sets.read(conn, project_id)
+    now_codes, plan_codes = _pair_codes(_in_set(now), _in_plan(rows))
+    kept = now.loc[pd.Index(plan_codes).get_indexer(now_codes) < 0]  # every planned key is written afresh
+    back = rows.loc[rows["has_before"].to_numpy(dtype=bool)]
+    restored = _set_frame(back["k0"], back["k1"], back["before_seq"].to_numpy(dtype=np.int64), back["before_notes"])
+    kept = _set_frame(kept["stakeholder_id"], kept["activity_id"], kept["seq"], kept["notes"])
+    target = pd.concat([kept, restored], ignore_index=True)
+    target = target.take(np.argsort(target["seq"].to_numpy(dtype=np.int64), kind="stable")).reset_index(drop=True)
+    counts = participation_sets.write(conn, project_id, target, before=now)
+    return int(sum(counts.values()))

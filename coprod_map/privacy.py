@@ -5,7 +5,10 @@
   ``made_by``), all in one transaction. Then every history row about them has its values replaced by a
   tombstone, any other history or snapshot text holding their name has the name replaced by
   ``[erased]``, and named snapshots lose their rows. The audit trail keeps one "erase" entry that says
-  how many rows went, never who. An erasure cannot be undone, and entries holding tombstones cannot be
+  how many rows went, never who. Participation (schema 7) is a set, not SQL rows: the person's rows leave it
+  through ``participation_sets.drop_rows`` (the erase entry records that batch), and every batch payload
+  holding them is rewritten with their diff rows erased (keys and values blanked) and their name taken out
+  of notes. An erasure cannot be undone, and entries holding tombstones cannot be
   taken back. Free text in *current* rows of other people (a note mentioning the name) is not changed:
   ``mentions`` finds it so a person can review it.
 - ``pseudonymise``/``pseudonymised_export``: names and ids replaced by stable codes (``P001``... in the
@@ -21,10 +24,11 @@ import json
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from coprod_map import history, schema
+from coprod_map import history, history_replay, participation_sets, schema
 from coprod_map.errors import EditRejected, Problem
 from coprod_map.io.export import csv_bytes, export_project, slug
 from coprod_map.model import Project, join_list, split_list
@@ -50,6 +54,11 @@ def _about(table: str, row: dict[str, Any] | None, person: str, needs: set[str])
     return False
 
 
+def _names(row: dict[str, Any] | None, name: str) -> bool:
+    """Whether a value of ``row`` holds ``name`` (the values themselves: JSON text would escape a quote in it)."""
+    return bool(row) and any(isinstance(v, str) and name in v for v in row.values())
+
+
 def _without_name(row: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
     if not row or not name:
         return row
@@ -68,27 +77,79 @@ def erase_person(store: Store, project_id: str, stakeholder_id: str, *, actor: s
             raise EditRejected([Problem("Stakeholders table", None, "id", f"there is no stakeholder '{person}' to erase.")])
         name = str(found.name or "").strip()
         _drop_from_decisions(conn, project_id, person)
+        participation_sets.drop_rows(conn, project_id, stakeholders=[person])  # participation has no SQL cascade
         conn.execute(s.delete().where(s.c.project_id == project_id, s.c.id == person))  # the rest goes by cascade
         store._intend(conn, "erase", actor, summary="a person was erased")
         revision = store._bump(conn, project_id)
-        rows = history.parse_changes(pd.read_sql(sa.select(c.c.seq, c.c.table_name, c.c.op, c.c.old, c.c.new)
-                                                 .where(c.c.project_id == project_id), conn))
+        needles = [person, *([name] if name else [])]
+        rows = _history_holding(conn, project_id, needles)
         needs = {str(r.get("id")) for t, o, n in zip(rows["table_name"], rows["old"], rows["new"], strict=True)
                  for r in (o, n) if t == "record_needs" and r and str(r.get("stakeholder_id")) == person}
+        if needs:  # whether those needs were met: rows holding a need's id
+            rows = _history_holding(conn, project_id, [*needles, *sorted(needs)])
         tomb = json.dumps(history.TOMBSTONE)
         updates = []
         for seq, table, old, new in zip(rows["seq"], rows["table_name"], rows["old"], rows["new"], strict=True):
             if _about(table, old, person, needs) or _about(table, new, person, needs):
                 updates.append({"k": int(seq), "o": None if old is None else tomb, "n": None if new is None else tomb})
-            elif name and (name in json.dumps(old, ensure_ascii=False) or name in json.dumps(new, ensure_ascii=False)):
+            elif name and (_names(old, name) or _names(new, name)):
                 o, n = _without_name(old, name), _without_name(new, name)
                 updates.append({"k": int(seq), "o": None if o is None else json.dumps(o, ensure_ascii=False),
                                 "n": None if n is None else json.dumps(n, ensure_ascii=False)})
         if updates:
             conn.execute(c.update().where(c.c.seq == sa.bindparam("k"))
                          .values(old=sa.bindparam("o"), new=sa.bindparam("n")), updates)
+        _scrub_batches(conn, project_id, person, name)
         _scrub_snapshots(conn, project_id, person, name, needs)
     return revision
+
+
+def _history_holding(conn: sa.Connection, project_id: str, texts: list[str]) -> pd.DataFrame:
+    """The project's JSON change rows (batches aside) whose old or new text may hold one of ``texts``, parsed.
+
+    The database narrows them first (LIKE: a superset, never parsed in Python beyond it): a 100,000-person
+    project has millions of change rows and only a handful are about one person. A text JSON would escape
+    (a quote, a backslash) cannot be searched for as written, so then every row is read."""
+    c = schema.METADATA.tables["changes"]
+    query = sa.select(c.c.seq, c.c.table_name, c.c.op, c.c.old, c.c.new).where(
+        c.c.project_id == project_id, c.c.op != participation_sets.BATCH)
+    if all(t and json.dumps(t, ensure_ascii=False)[1:-1] == t for t in texts):
+        query = query.where(sa.or_(*(column.contains(t, autoescape=True) for t in texts
+                                     for column in (c.c.old, c.c.new))))
+    return history.parse_changes(pd.read_sql(query, conn))
+
+
+def _scrub_batches(conn: sa.Connection, project_id: str, person: str, name: str) -> None:
+    """Rewrite every participation batch payload holding the person: their diff rows erased (keys and values
+    blanked, like a tombstone), their name out of other rows' notes. Payloads without them are left alone."""
+    c = schema.METADATA.tables["changes"]
+    batches = history_replay.driver_rows(conn, sa.select(c.c.seq, c.c.payload).where(
+        c.c.project_id == project_id, c.c.table_name == participation_sets.TABLE_NAME,
+        c.c.op == participation_sets.BATCH, c.c.payload.is_not(None)))
+    for seq, payload in batches:
+        diff = participation_sets.decode(bytes(payload))
+        about = diff["stakeholder_id"].to_numpy(dtype=object) == person
+        named = False
+        for column in ("old_notes", "new_notes"):
+            values = diff[column].to_numpy(dtype=object)
+            hits = np.flatnonzero(pd.Series(values, dtype=object).str.contains(name, regex=False, na=False)
+                                  .to_numpy(dtype=bool)) if name else np.empty(0, dtype=np.int64)
+            if len(hits):
+                values = values.copy()
+                values[hits] = [str(v).replace(name, ERASED) for v in values[hits]]
+                diff[column] = pd.Series(values, dtype=object)
+                named = True
+        if not about.any() and not named:
+            continue
+        if about.any():
+            for column in ("stakeholder_id", "activity_id"):
+                diff[column] = pd.Series(np.where(about, "", diff[column].to_numpy(dtype=object)), dtype=object)
+            for column in ("old_seq", "new_seq"):
+                diff[column] = diff[column].mask(about)
+            for column in ("old_notes", "new_notes"):
+                diff[column] = pd.Series(np.where(about, None, diff[column].to_numpy(dtype=object)), dtype=object)
+            diff["erased"] = diff["erased"].to_numpy(dtype=bool) | about
+        conn.execute(c.update().where(c.c.seq == int(seq)).values(payload=participation_sets.encode(diff)))
 
 
 def _drop_from_decisions(conn: sa.Connection, project_id: str, person: str) -> None:

@@ -23,6 +23,13 @@ Version history
 - 6: access (see ``coprod_map.access_store``): ``memberships`` (who may open a project when sign-in is set
   up: the person's sign-in email, their role, whether they may see private fields). Empty after the
   upgrade: until someone is added, only the deployment's admins see a project.
+- 7: participation as columnar sets (see ``coprod_map.participation_sets``): the SQL table ``participation`` and
+  its history triggers are gone; each project's participation is ONE Parquet payload in ``participation_sets``.
+  ``changes`` gains a ``payload`` column: every save that changes participation adds one change row
+  (``table_name='participation'``, ``op='batch'``, ``new`` = the counts as JSON, ``payload`` = the per-row diff).
+  Participation no longer cascades in SQL: the store drops a deleted stakeholder's or activity's rows itself, in
+  the same transaction. The upgrade copies each project's rows into its set without a change row; the JSON
+  change rows written before it stay and keep working.
 """
 
 from __future__ import annotations
@@ -34,10 +41,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["SCHEMA_VERSION", "METADATA", "V1_METADATA", "V2_METADATA", "V3_METADATA", "V4_METADATA", "V5_METADATA", "VOICE_TABLES", "MIGRATIONS", "HISTORY_TABLES", "KEYS", "RECORD_SQL_TABLES",
-           "read_version", "create_schema"]
+__all__ = ["SCHEMA_VERSION", "METADATA", "V1_METADATA", "V2_METADATA", "V3_METADATA", "V4_METADATA", "V5_METADATA",
+           "V6_METADATA", "VOICE_TABLES", "MIGRATIONS", "HISTORY_TABLES", "TRIGGER_TABLES", "KEYS", "RECORD_SQL_TABLES",
+           "read_version", "create_schema", "trigger_tables"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: The key columns of each data table (after ``project_id``).
 KEYS: dict[str, tuple[str, ...]] = {
@@ -122,18 +130,21 @@ def _tables(metadata: sa.MetaData, *, version: int) -> None:
         *row_version(),
         _project_fk("activities"),
     )
-    sa.Table(
-        "participation", metadata,
-        _text("project_id", primary_key=True), _text("stakeholder_id", primary_key=True),
-        _text("activity_id", primary_key=True),
-        sa.Column("seq", sa.Integer, nullable=False),
-        _text("notes"),
-        _project_fk("participation"),
-        sa.ForeignKeyConstraint(["project_id", "stakeholder_id"], ["stakeholders.project_id", "stakeholders.id"],
-                                name="fk_participation_stakeholder", **_CASCADE),
-        sa.ForeignKeyConstraint(["project_id", "activity_id"], ["activities.project_id", "activities.id"],
-                                name="fk_participation_activity", **_CASCADE),
-    )
+    if version < 7:
+        sa.Table(
+            "participation", metadata,
+            _text("project_id", primary_key=True), _text("stakeholder_id", primary_key=True),
+            _text("activity_id", primary_key=True),
+            sa.Column("seq", sa.Integer, nullable=False),
+            _text("notes"),
+            _project_fk("participation"),
+            sa.ForeignKeyConstraint(["project_id", "stakeholder_id"], ["stakeholders.project_id", "stakeholders.id"],
+                                    name="fk_participation_stakeholder", **_CASCADE),
+            sa.ForeignKeyConstraint(["project_id", "activity_id"], ["activities.project_id", "activities.id"],
+                                    name="fk_participation_activity", **_CASCADE),
+        )
+    else:
+        _participation_sets(metadata)
     sa.Table(
         "reference", metadata,
         _text("project_id", primary_key=True), _text("attribute", primary_key=True),
@@ -145,7 +156,7 @@ def _tables(metadata: sa.MetaData, *, version: int) -> None:
     if version >= 3:
         _record_tables(metadata)
     if version >= 4:
-        _history_tables(metadata)
+        _history_tables(metadata, version=version)
     if version >= 5:
         _voice_tables(metadata)
     if version >= 6:
@@ -208,7 +219,18 @@ def _record_tables(metadata: sa.MetaData) -> None:
                  _project_fk(name), *extra.get(table, []))
 
 
-def _history_tables(metadata: sa.MetaData) -> None:
+def _participation_sets(metadata: sa.MetaData) -> None:
+    """Version 7: one row per project holding all its participation (``coprod_map.participation_sets``)."""
+    sa.Table(
+        "participation_sets", metadata,
+        _text("project_id", primary_key=True),
+        sa.Column("payload", sa.LargeBinary, nullable=False),  # Parquet: stakeholder_id, activity_id, seq, notes
+        sa.Column("rows", sa.Integer, nullable=False),
+        _project_fk("participation_sets"),
+    )
+
+
+def _history_tables(metadata: sa.MetaData, *, version: int) -> None:
     """Version 4: the change log, the audit trail and named snapshots. No foreign key to ``projects``:
     a deleted project's audit row outlives it (with ``project_id`` "")."""
     sa.Table(
@@ -220,6 +242,7 @@ def _history_tables(metadata: sa.MetaData) -> None:
         sa.Column("op", sa.Text, nullable=False),  # insert / update / delete
         sa.Column("old", sa.Text),  # the row before (JSON, without project_id); NULL for an insert
         sa.Column("new", sa.Text),  # the row after; NULL for a delete
+        *([sa.Column("payload", sa.LargeBinary)] if version >= 7 else []),  # a participation batch's diff (Parquet)
         sa.Index("ix_changes_project_action", "project_id", "action_id"),
     )
     sa.Table(
@@ -306,7 +329,7 @@ def _access_tables(metadata: sa.MetaData) -> None:
 
 #: The current schema (version ``SCHEMA_VERSION``).
 METADATA = sa.MetaData()
-_tables(METADATA, version=6)
+_tables(METADATA, version=7)
 
 #: Versions 1 and 2, kept so each upgrade can be tested against a real database of that version.
 V1_METADATA = sa.MetaData()
@@ -323,13 +346,27 @@ _tables(V4_METADATA, version=4)
 V5_METADATA = sa.MetaData()
 _tables(V5_METADATA, version=5)
 
-_HISTORY = {1: V1_METADATA, 2: V2_METADATA, 3: V3_METADATA, 4: V4_METADATA, 5: V5_METADATA, 6: METADATA}
+V6_METADATA = sa.MetaData()
+_tables(V6_METADATA, version=6)
 
-#: Tables whose every row change is logged in ``changes`` (parents first: the order restores run in).
+_HISTORY = {1: V1_METADATA, 2: V2_METADATA, 3: V3_METADATA, 4: V4_METADATA, 5: V5_METADATA, 6: V6_METADATA,
+            7: METADATA}
+
+#: Tables whose every row change is logged in ``changes`` (parents first: the order restores run in). The logical
+#: list: since version 7 participation is logged by ``coprod_map.participation_sets`` (batch rows), not triggers.
 HISTORY_TABLES: tuple[str, ...] = (
     "stakeholders", "activities", "stakeholder_attributes", "relationships", "participation", "reference",
     *RECORD_SQL_TABLES.values(),
 )
+
+
+def trigger_tables(version: int = 7) -> tuple[str, ...]:
+    """The SQL tables of schema ``version`` whose row changes database triggers log."""
+    return tuple(t for t in HISTORY_TABLES if version < 7 or t != "participation")
+
+
+#: The tables the current schema's triggers log (``HISTORY_TABLES`` without participation).
+TRIGGER_TABLES: tuple[str, ...] = trigger_tables(SCHEMA_VERSION)
 #: Project columns whose changes are logged (revision and updated_at move on every save: not logged).
 PROJECT_LOGGED = ("name", "description", "settings", "retention_until")
 
@@ -339,7 +376,7 @@ def create_schema(conn: Connection, *, version: int = SCHEMA_VERSION) -> None:
     metadata = _HISTORY[version]
     metadata.create_all(conn)
     if version >= 4:
-        create_history_triggers(conn)
+        create_history_triggers(conn, version=version)
     conn.execute(metadata.tables["meta"].insert(), [{"key": "schema_version", "value": str(version)}])
 
 
@@ -380,8 +417,8 @@ def _upgrade_3_to_4(conn: Connection) -> None:
     """Add the history tables, the retention date and the triggers that log every change from now on."""
     conn.execute(sa.text("ALTER TABLE projects ADD COLUMN retention_until TEXT NOT NULL DEFAULT ''"))
     for name in ("changes", "actions", "named_snapshots"):
-        METADATA.tables[name].create(conn)
-    create_history_triggers(conn)
+        V4_METADATA.tables[name].create(conn)
+    create_history_triggers(conn, version=4)
 
 
 def _sqlite_json(prefix: str, columns: list[str], *, floats: frozenset[str] = frozenset()) -> str:
@@ -396,13 +433,15 @@ def _sqlite_json(prefix: str, columns: list[str], *, floats: frozenset[str] = fr
     return "json_object(" + ", ".join(f"'{c}', {value(c)}" for c in columns) + ")"
 
 
-def create_history_triggers(conn: Connection) -> None:
-    """Triggers writing one ``changes`` row per row inserted, updated or deleted (FK cascades included)."""
+def create_history_triggers(conn: Connection, *, version: int = SCHEMA_VERSION) -> None:
+    """Triggers writing one ``changes`` row per row inserted, updated or deleted (FK cascades included), on the
+    tables of schema ``version``."""
     logged = list(PROJECT_LOGGED)
+    metadata = _HISTORY[version]
     if conn.dialect.name == "sqlite":
-        for name in HISTORY_TABLES:
-            cols = [c.name for c in METADATA.tables[name].columns if c.name != "project_id"]
-            floats = frozenset(c.name for c in METADATA.tables[name].columns if isinstance(c.type, sa.Float))
+        for name in trigger_tables(version):
+            cols = [c.name for c in metadata.tables[name].columns if c.name != "project_id"]
+            floats = frozenset(c.name for c in metadata.tables[name].columns if isinstance(c.type, sa.Float))
             old, new = _sqlite_json("OLD", cols, floats=floats), _sqlite_json("NEW", cols, floats=floats)
             head = "INSERT INTO changes (project_id, table_name, op, old, new) VALUES"
             conn.exec_driver_sql(f"CREATE TRIGGER history_{name}_insert AFTER INSERT ON {name} BEGIN "
@@ -443,7 +482,7 @@ def create_history_triggers(conn: Connection) -> None:
                   jsonb_build_object({pairs('NEW')})::text);
           RETURN NEW;
         END $$""")
-    for name in HISTORY_TABLES:
+    for name in trigger_tables(version):
         conn.exec_driver_sql(f"CREATE TRIGGER history_{name} AFTER INSERT OR UPDATE OR DELETE ON {name} "
                              "FOR EACH ROW EXECUTE FUNCTION coprod_history_row()")
     differs = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in logged)
@@ -462,9 +501,30 @@ def _upgrade_5_to_6(conn: Connection) -> None:
     METADATA.tables["memberships"].create(conn)
 
 
+def _upgrade_6_to_7(conn: Connection) -> None:
+    """Participation into columnar sets: ``participation_sets`` and ``changes.payload`` added, each project's rows
+    copied into its set (ordered by seq; no change row: an upgrade is not a user's change), the participation
+    triggers and table dropped. The JSON change rows already written stay as they are."""
+    from coprod_map import participation_sets
+
+    METADATA.tables["participation_sets"].create(conn)
+    blob = sa.LargeBinary().compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE changes ADD COLUMN payload {blob}")
+    rows = pd.read_sql(sa.text("SELECT project_id, stakeholder_id, activity_id, seq, notes FROM participation "
+                               "ORDER BY project_id, seq"), conn)
+    for project_id, mine in rows.groupby("project_id", sort=False):
+        participation_sets.store_set(conn, str(project_id), mine.drop(columns="project_id"))
+    if conn.dialect.name == "sqlite":
+        for op in ("insert", "update", "delete"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS history_participation_{op}")
+    else:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS history_participation ON participation")
+    conn.exec_driver_sql("DROP TABLE participation")
+
+
 #: from-version -> the step that upgrades it by one.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4,
-                                                       4: _upgrade_4_to_5, 5: _upgrade_5_to_6}
+                                                       4: _upgrade_4_to_5, 5: _upgrade_5_to_6, 6: _upgrade_6_to_7}
 
 
 def upgrade(conn: Connection, from_version: int) -> None:

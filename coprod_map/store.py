@@ -35,7 +35,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
 
-from coprod_map import conflicts, history, history_replay, schema, validate
+from coprod_map import conflicts, history, history_replay, participation_sets, schema, validate
 from coprod_map.errors import CoprodError, EditRejected, ImportRejected, Problem, ProjectNotFound, StoreError
 from coprod_map.model import (
     NOT_RECORDED,
@@ -50,8 +50,10 @@ from coprod_map.model import (
 
 __all__ = ["ProjectInfo", "Store", "acting_as", "default_database_url"]
 
-#: Parents before children: the order rows are inserted in (deletes run the other way).
-_INSERT_ORDER = ("stakeholders", "activities", "relationships", "participation", "reference")
+#: Parents before children: the order rows are inserted in (deletes run the other way). Participation is not a row
+#: table (schema 7): it is written as one set through ``participation_sets`` after these.
+_INSERT_ORDER = ("stakeholders", "activities", "relationships", "reference")
+_PARTICIPATION = "participation"
 _VERSIONED = frozenset({"stakeholders", "relationships", "activities"})
 _TABLE_WORDS = {
     "stakeholders": "Stakeholders table",
@@ -241,6 +243,11 @@ class Store:
             frame = pd.read_sql(sa.select(p.c.id, p.c.name, p.c.description, p.c.revision, p.c.updated_at)
                                 .order_by(sa.func.lower(p.c.name), p.c.id), conn)
             for table in TABLES:
+                if table == _PARTICIPATION:
+                    t = schema.METADATA.tables["participation_sets"]
+                    counts = pd.read_sql(sa.select(t.c.project_id, t.c.rows.label("n")), conn)
+                    frame[table] = frame["id"].map(dict(zip(counts["project_id"], counts["n"], strict=True))).fillna(0).astype(int)
+                    continue
                 t = schema.METADATA.tables[table]
                 counts = pd.read_sql(sa.select(t.c.project_id, sa.func.count().label("n")).group_by(t.c.project_id), conn)
                 frame[table] = frame["id"].map(dict(zip(counts["project_id"], counts["n"], strict=True))).fillna(0).astype(int)
@@ -317,6 +324,8 @@ class Store:
                 others = [c for c in t.columns if c.name != "project_id"]
                 select = sa.select(sa.literal(new_id, sa.Text), *others).where(t.c.project_id == project_id)
                 conn.execute(t.insert().from_select(["project_id", *(c.name for c in others)], select))
+            participation_sets.write(conn, new_id, participation_sets.read(conn, project_id),
+                                     before=participation_sets.empty())  # through history, like the rows above
             self._intend(conn, "copy", actor, summary=f"copied from project {project_id}")
             _finish_action(conn, new_id, 0)
         return new_id
@@ -326,7 +335,7 @@ class Store:
         with self._write() as conn:
             self._project_row(conn, project_id)
             # Children first, explicitly: correct even where a database ignores ON DELETE CASCADE.
-            for table in ("participation", "relationships", "stakeholder_attributes", "reference",
+            for table in ("participation_sets", "relationships", "stakeholder_attributes", "reference",
                           "stakeholders", "activities"):
                 t = schema.METADATA.tables[table]
                 conn.execute(t.delete().where(t.c.project_id == project_id))
@@ -381,6 +390,7 @@ class Store:
         except (ValueError, TypeError) as error:
             raise ImportRejected([Problem("import", None, None, f"A number column holds text: {error}")]) from None
         with self._write() as conn:
+            _lock_project(conn, project_id)  # the participation set is one row: a second writer must wait, not overwrite
             row = self._project_row(conn, project_id)
             settings = _merged_settings(ProjectSettings.from_dict(json.loads(row.settings or "{}")), incoming)
             raw = _read_raw(conn, project_id)
@@ -436,11 +446,12 @@ class Store:
             if expected_versions is not None:  # first, under the project's lock: no save can slip in between
                 conflicts.check_versions(conn, project_id, table, expected_versions,
                                          touched=[*upserts.get("id", []), *delete_keys])
+            _lock_project(conn, project_id)  # see import_project
             row = self._project_row(conn, project_id)
             settings = ProjectSettings.from_dict(json.loads(row.settings or "{}"))
             raw = _read_raw(conn, project_id, tables=(table,))
             frame = _project_from_raw(raw, settings, name=row.name).table(table)
-            if delete_keys:  # what depends on a deleted row goes by ON DELETE CASCADE
+            if delete_keys:  # what depends on a deleted row goes by ON DELETE CASCADE (participation: _write_participation)
                 frame = frame.loc[~_key_series(table, frame).isin(delete_keys)].reset_index(drop=True)
             if len(upserts):
                 frame = _merge_rows(table, frame, _with_saved(table, upserts, frame, given=given))
@@ -485,18 +496,38 @@ class Store:
                                           a.c.fields, a.c.revision, a.c.reverts, a.c.purged).order_by(a.c.id), conn)
         return _actions_frame(frame)
 
-    def changes(self, project_id: str, action_id: int | None = None, *, can_see_private: bool = False) -> pd.DataFrame:
+    def changes(self, project_id: str, action_id: int | None = None, *, can_see_private: bool = False,
+                limit: int | None = None) -> pd.DataFrame:
         """The row changes of one action (or all), oldest first: seq, action_id, table_name, op, key, old, new
-        (dicts), erased. Private values show as ``(private)`` unless ``can_see_private``."""
+        (dicts), erased. Private values show as ``(private)`` unless ``can_see_private``. ``limit``: only the
+        first rows (dicts are built only for those: an import's million rows need not all be shown).
+
+        A participation batch row (schema 7) comes back as one row per participation row it changed, shaped like
+        the rows written before it (they all share the batch's seq)."""
+        limit = None if limit is None else max(int(limit), 0)
         c = schema.METADATA.tables["changes"]
+        mine = sa.and_(c.c.project_id == project_id, c.c.action_id.is_not(None),
+                       sa.true() if action_id is None else c.c.action_id == int(action_id))
         query = sa.select(c.c.seq, c.c.action_id, c.c.table_name, c.c.op, c.c.old, c.c.new).where(
-            c.c.project_id == project_id, c.c.action_id.is_not(None)).order_by(c.c.seq)
-        if action_id is not None:
-            query = query.where(c.c.action_id == int(action_id))
+            mine, c.c.op != participation_sets.BATCH).order_by(c.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        batches = (sa.select(c.c.seq, c.c.action_id, c.c.payload)
+                   .where(mine, c.c.op == participation_sets.BATCH).order_by(c.c.seq))
         with self._read() as conn:
             self._project_row(conn, project_id)
-            frame = history.parse_changes(pd.read_sql(query, conn))
-        return history.mask_private(frame, can_see_private=can_see_private)
+            rows = history.parse_changes(pd.read_sql(query, conn))
+            payloads = history_replay.driver_rows(conn, batches)
+            rows = history.mask_private(rows, can_see_private=can_see_private)
+            parts = [history.expand_batch(participation_sets.decode(bytes(payload)).iloc[:limit], seq=int(seq),
+                                          action_id=int(action), can_see_private=can_see_private)
+                     for seq, action, payload in payloads if payload is not None]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return rows
+        frame = pd.concat([rows, *parts], ignore_index=True) if len(rows) else pd.concat(parts, ignore_index=True)
+        frame = frame.take(np.argsort(frame["seq"].to_numpy(dtype=np.int64), kind="stable")[:limit])
+        return frame.reset_index(drop=True).astype({"seq": np.int64, "action_id": np.int64})
 
     def undo(self, project_id: str, *, actor: str | None = None) -> int:
         """Take back the latest action not already taken back (undos themselves are skipped: undo again
@@ -611,7 +642,11 @@ class Store:
                                            created_at=now, updated_at=now, settings=data.get("settings") or "{}"))
             for table in schema.HISTORY_TABLES:
                 rows = data["tables"].get(table) or []
-                if rows:
+                if rows and table == _PARTICIPATION:  # a set since schema 7: written with its history batch
+                    frame = pd.DataFrame(rows)
+                    participation_sets.write(conn, new_id, frame.reindex(columns=list(participation_sets.COLUMNS)),
+                                             before=participation_sets.empty())
+                elif rows:
                     conn.execute(schema.METADATA.tables[table].insert(),
                                  [_typed_row(table, r, project_id=new_id) for r in rows])
             self._intend(conn, "restore", actor, summary=f"restored from snapshot {snapshot_id} of project {project_id}")
@@ -739,6 +774,9 @@ def _read_raw(conn: Connection, project_id: str, *, tables: tuple[str, ...] = tu
     Tables not asked for come back empty; ``versions=False`` leaves out the row ``version`` columns."""
     raw = {}
     for table in TABLES:
+        if table == _PARTICIPATION:
+            raw[table] = participation_sets.read(conn, project_id) if table in tables else participation_sets.empty()
+            continue
         t = schema.METADATA.tables[table]
         names = [*TABLES[table], "seq", *(["version"] if table in _VERSIONED and versions else [])]
         raw[table] = _read_table(conn, t, names, project_id, wanted=table in tables)
@@ -1114,7 +1152,7 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
     stored = stored if stored is not None else {}
     nothing: dict[str, Any] = {"delete": [], "update": [], "insert": _Rows()}
     plans = {table: _plan(table, raw[table], final.table(table), project_id, replace=replace,
-                          new=stored.get(table)) if table in only else nothing for table in TABLES}
+                          new=stored.get(table)) if table in only else nothing for table in _INSERT_ORDER}
     if "stakeholders" in only:
         long = stored["attributes"] if "attributes" in stored else _long_attributes(final.stakeholders)
         attributes = _attribute_plan(raw["attributes"], long, project_id)
@@ -1126,6 +1164,56 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
     size = sum(len(p[op]) for p in plans.values() for op in ("delete", "update", "insert"))
     with _big_cache(conn, size + len(attributes["insert"])):
         _run_plans(conn, plans, attributes, replace=replace)
+    _write_participation(conn, project_id, raw, final, plans, replace=replace, only=only, stored=stored)
+
+
+def _lock_project(conn: Connection, project_id: str) -> None:
+    """PostgreSQL: hold the project's row until this transaction ends, so writers of one project queue before they
+    read (a participation set is rewritten whole: two overlapping saves would lose one's rows). SQLAlchemy leaves
+    FOR UPDATE out on SQLite, where BEGIN IMMEDIATE has already serialised writers."""
+    p = schema.METADATA.tables["projects"]
+    conn.execute(sa.select(p.c.id).where(p.c.id == str(project_id)).with_for_update())
+
+
+def _write_participation(conn: Connection, project_id: str, raw: dict[str, pd.DataFrame], final: Project,
+                         plans: dict[str, dict[str, Any]], *, replace: bool, only: frozenset[str],
+                         stored: dict[str, pd.DataFrame]) -> None:
+    """Participation as one set (``participation_sets.write``: one batch change row): ``final``'s rows when the
+    change covers participation, and in every case without the rows of stakeholders and activities this change
+    deletes (the cascade SQL no longer does for participation)."""
+    people = [r["k_id"] for r in plans["stakeholders"]["delete"]]
+    events = [r["k_id"] for r in plans["activities"]["delete"]]
+    if _PARTICIPATION in only:
+        before = raw[_PARTICIPATION]
+        new = stored.get(_PARTICIPATION)
+        new = new if new is not None else _db_frame(_PARTICIPATION, final.participation.reset_index(drop=True))
+        rows = _participation_rows(before, new, replace=replace)
+    elif people or events:  # only the cascade: done on the stored set itself
+        participation_sets.drop_rows(conn, project_id, stakeholders=people, activities=events)
+        return
+    else:
+        return
+    if (people or events) and len(rows):
+        gone = rows["stakeholder_id"].isin(people).to_numpy() | rows["activity_id"].isin(events).to_numpy()
+        rows = rows.loc[~gone]
+    participation_sets.write(conn, project_id, rows, before=before)
+
+
+def _participation_rows(stored: pd.DataFrame, new: pd.DataFrame, *, replace: bool) -> pd.DataFrame:
+    """``new`` (DB form, in the final order) with its seq: the incoming order on a first import or a replace; on a
+    merge, saved rows keep their seq and new ones follow the largest, in order (as ``_plan`` numbers rows)."""
+    frame = pd.DataFrame({c: pd.Series(new[c].to_numpy(dtype=object), dtype=object, copy=False)  # not pandas' str
+                          for c in ("stakeholder_id", "activity_id", "notes")}, index=pd.RangeIndex(len(new)), copy=False)
+    if replace or not len(stored):
+        return frame.assign(seq=np.arange(len(frame), dtype=np.int64))
+    old_pairs, new_pairs = participation_sets.pair_codes(stored, frame)
+    at = pd.Index(old_pairs).get_indexer(new_pairs)
+    fresh = at < 0
+    seq = np.empty(len(frame), dtype=np.int64)
+    seq[~fresh] = stored["seq"].to_numpy(dtype=np.int64)[at[~fresh]]
+    start = int(stored["seq"].max()) + 1
+    seq[fresh] = np.arange(start, start + int(fresh.sum()), dtype=np.int64)
+    return frame.assign(seq=seq)
 
 
 def _run_plans(conn: Connection, plans: dict[str, dict[str, Any]], attributes: dict[str, Any], *,
@@ -1381,7 +1469,8 @@ def _copied_tables() -> list[sa.Table]:
     (a participant link's token must not be shared by two projects)."""
     def copied(t: sa.Table) -> bool:
         unique = [c for c in t.constraints if isinstance(c, sa.UniqueConstraint) and "project_id" not in c.columns]
-        return ("project_id" in t.primary_key.columns and not unique and t.name not in ("changes", "actions")
+        return ("project_id" in t.primary_key.columns and not unique
+                and t.name not in ("changes", "actions", "participation_sets")  # the set: written with history
                 and not t.name.startswith(("history_", "audit_")))
     return [t for t in schema.METADATA.sorted_tables if copied(t)]
 
@@ -1395,12 +1484,20 @@ def _finish_action(conn: Connection, project_id: str, revision: int) -> None:
     # when there are any: added/removed rows are counted, never parsed (2,000,000 of them after a big import)
     counted = conn.execute(sa.select(c.c.table_name, c.c.op, sa.func.count()).where(*waiting)
                            .group_by(c.c.table_name, c.c.op)).all()
+    batches = [r for r in counted if r[1] == participation_sets.BATCH]
+    counted = [r for r in counted if r[1] != participation_sets.BATCH]
+    if batches:  # participation (schema 7): one row per save, its counts in ``new``; updates read from the payload
+        counted, batch_updates = _batch_counts(conn, waiting, counted)
+    else:
+        batch_updates = None
     if any(r[1] == "update" for r in counted):
         updates = history.parse_changes(pd.read_sql(
             sa.select(c.c.seq, c.c.table_name, c.c.op, c.c.old, c.c.new).where(*waiting, c.c.op == "update"), conn))
     else:
         updates = history.parse_changes(pd.DataFrame({n: pd.Series([], dtype=object)
                                                       for n in ("seq", "table_name", "op", "old", "new")}))
+    if batch_updates is not None and len(batch_updates):
+        updates = pd.concat([updates, batch_updates], ignore_index=True) if len(updates) else batch_updates
     pending = _with_counted(updates, [r for r in counted if r[1] != "update"])
     if not len(pending) and not intent.get("summary"):
         return  # a save that changed nothing (same settings saved again) is not worth an entry
@@ -1413,6 +1510,36 @@ def _finish_action(conn: Connection, project_id: str, revision: int) -> None:
         summary=summary, fields="|".join(fields), revision=int(revision), reverts=intent.get("reverts")))
     if len(pending):
         conn.execute(c.update().where(*waiting).values(action_id=int(result.inserted_primary_key[0])))
+
+
+def _batch_counts(conn: Connection, waiting: tuple, counted: list) -> tuple[list, pd.DataFrame]:
+    """Participation batch rows waiting on ``conn``: their added/removed counts joined to ``counted`` (``(table,
+    op, n)`` triples), and their updates as parsed update rows for ``history.summarise`` (old/new holding only
+    what changed, with placeholders: never values): one per row whose notes changed, or a single seq-only row."""
+    c = _changes_table()
+    found = conn.execute(sa.select(c.c.table_name, c.c.new, c.c.payload).where(
+        *waiting, c.c.op == participation_sets.BATCH).order_by(c.c.seq)).all()
+    totals: dict[tuple[str, str], int] = {(r[0], r[1]): int(r[2]) for r in counted}
+    frames = []
+    for table, new, payload in found:
+        numbers = json.loads(new or "{}")
+        for op in ("insert", "delete"):
+            if int(numbers.get(op, 0)):
+                totals[(table, op)] = totals.get((table, op), 0) + int(numbers[op])
+        if int(numbers.get("update", 0)) and payload is not None:
+            diff = participation_sets.decode(bytes(payload))
+            diff = diff.loc[diff["op"] == "update"]
+            notes = (diff["old_notes"].to_numpy(dtype=object) != diff["new_notes"].to_numpy(dtype=object))
+            keys = (diff["stakeholder_id"].astype(object) + " / " + diff["activity_id"].astype(object)).to_numpy()
+            if notes.any():
+                old, new_ = [{"notes": "a"}] * int(notes.sum()), [{"notes": "b"}] * int(notes.sum())
+                chosen = keys[notes]
+            else:  # only the order moved: bookkeeping, which summarise leaves out
+                old, new_, chosen = [{"seq": 0}], [{"seq": 1}], keys[:1]
+            frames.append(pd.DataFrame({"seq": -1, "table_name": table, "op": "update", "old": old, "new": new_,
+                                        "key": pd.Series(chosen, dtype=object), "erased": False}))
+    updates = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return [(t, op, n) for (t, op), n in totals.items()], updates
 
 
 def _with_counted(updates: pd.DataFrame, counted: list) -> pd.DataFrame:
@@ -1504,6 +1631,10 @@ def _typed_row(table: str, row: dict[str, Any], *, project_id: str) -> dict[str,
 
 
 def _plain_rows(conn: Connection, table: str, project_id: str) -> list[dict[str, Any]]:
+    if table == _PARTICIPATION:  # the set, as the rows the table held before schema 7 (snapshots keep that form)
+        frame = participation_sets.read(conn, project_id)
+        return [{"stakeholder_id": s, "activity_id": a, "seq": int(q), "notes": n} for s, a, q, n in zip(
+            frame["stakeholder_id"], frame["activity_id"], frame["seq"].tolist(), frame["notes"], strict=True)]
     t = schema.METADATA.tables[table]
     return [{k: v for k, v in r.items() if k != "project_id"}
             for r in conn.execute(sa.select(t).where(t.c.project_id == project_id)).mappings()]

@@ -223,7 +223,8 @@ def test_retention_and_purge(store, monkeypatch):
     assert store.retention_until(pid) == "2026-01-01"
     refused(store.set_retention, pid, "2026-02-30", expect="not a real date")
     purged = store.purge_history(pid, before="2026-01-01")
-    assert purged == 9  # 3 stakeholders, 1 activity, 2 attribute values, 1 tie, 2 participation records
+    # 3 stakeholders, 1 activity, 2 attribute values, 1 tie, and the 2 participation records' one batch row
+    assert purged == 8
     history = store.history(pid)
     assert history.query("kind == 'import'")["purged"].item()
     refused(store.revert, pid, int(history.query("kind == 'import'")["id"].item()), expect="purged")
@@ -242,3 +243,16 @@ def test_export_and_delete_are_in_the_audit_trail(store):
     assert trail["project_id"].tolist() == [""] and trail["kind"].tolist() == ["delete project"]
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM changes")).scalar() == 0
+
+
+def test_summary_counts_rows_whose_fields_changed_not_bookkeeping_only_rewrites():
+    """Hand count: three stakeholder rows rewritten, one renamed, two only had their row version moved on."""
+    from coprod_map import history
+
+    rows = history.parse_changes(pd.DataFrame({
+        "seq": [1, 2, 3], "action_id": [1, 1, 1], "table_name": ["stakeholders"] * 3, "op": ["update"] * 3,
+        "old": ['{"id": "s1", "name": "A", "version": 1}', '{"id": "s2", "name": "B", "version": 1}',
+                '{"id": "s3", "name": "C", "version": 4}'],
+        "new": ['{"id": "s1", "name": "Ann", "version": 2}', '{"id": "s2", "name": "B", "version": 2}',
+                '{"id": "s3", "name": "C", "version": 5}']}))
+    assert history.summarise(rows) == ("1 stakeholder changed (name)", ["stakeholders.name"])

@@ -131,3 +131,114 @@ def test_a_database_of_someone_elses_tables_is_refused(tmp_path):
     engine.dispose()
     with pytest.raises(StoreError, match="not coprod_map's"):
         Store(url)
+
+
+# --- 6 -> 7: participation into columnar sets ---------------------------------------------------------
+
+V6_NOTES = ["", "Zoë said \"yes\"", "line one\nline two", "x" * 5000]
+
+
+def build_v6(url: str) -> None:
+    """A version-6 database with participation written through its history triggers in two audit actions:
+    an import (4 rows added) and an edit (one note changed, one row removed)."""
+    engine = sa.create_engine(url)
+    t = schema.V6_METADATA.tables
+    with engine.begin() as conn:
+        schema.create_schema(conn, version=6)
+        for pid in ("p1", "p2"):
+            conn.execute(t["projects"].insert(), [{"id": pid, "name": f"Six {pid}", "description": "", "revision": 0,
+                                                   "created_at": "2025-01-01T00:00:00+00:00",
+                                                   "updated_at": "2025-01-01T00:00:00+00:00", "settings": "{}"}])
+            conn.execute(t["stakeholders"].insert(), [{"project_id": pid, "id": f"s{i}", "seq": i, "name": f"P{i}"}
+                                                      for i in range(3)])
+            conn.execute(t["activities"].insert(), [{"project_id": pid, "id": f"a{i}", "seq": i, "title": f"E{i}"}
+                                                    for i in range(2)])
+            rows = [("s2", "a1", V6_NOTES[0]), ("s0", "a0", V6_NOTES[1]), ("s1", "a0", V6_NOTES[2]), ("s1", "a1", V6_NOTES[3])]
+            conn.execute(t["participation"].insert(), [{"project_id": pid, "stakeholder_id": s, "activity_id": a,
+                                                        "seq": 10 + i, "notes": n} for i, (s, a, n) in enumerate(rows)])
+            _close_v6_action(conn, pid, 1, "import")
+            conn.execute(sa.text("UPDATE participation SET notes = 'changed' WHERE project_id = :p AND stakeholder_id = 's0'"),
+                         {"p": pid})
+            conn.execute(sa.text("DELETE FROM participation WHERE project_id = :p AND stakeholder_id = 's2'"), {"p": pid})
+            _close_v6_action(conn, pid, 2, "edit")
+    engine.dispose()
+
+
+def _close_v6_action(conn, pid: str, revision: int, kind: str) -> None:  # noqa: ANN001
+    a = schema.V6_METADATA.tables["actions"]
+    action = conn.execute(a.insert().values(project_id=pid, at=f"2025-01-0{revision + 1}T00:00:00+00:00", actor="me",
+                                            kind=kind, summary=kind, fields="", revision=revision)).inserted_primary_key[0]
+    conn.execute(sa.text("UPDATE changes SET action_id = :a WHERE project_id = :p AND action_id IS NULL"),
+                 {"a": action, "p": pid})
+    conn.execute(sa.text("UPDATE projects SET revision = :r WHERE id = :p"), {"r": revision, "p": pid})
+
+
+def test_version_6_participation_becomes_a_set_and_its_history_stays(db_url):
+    from coprod_map import participation_sets
+
+    build_v6(db_url)
+    store = Store(db_url)
+    try:
+        assert store.schema_version() == 7
+        with store.engine.connect() as conn:
+            names = set(sa.inspect(conn).get_table_names())
+            assert "participation" not in names and "participation_sets" in names
+            assert "payload" in {c["name"] for c in sa.inspect(conn).get_columns("changes")}
+            if conn.dialect.name == "sqlite":
+                triggers = {r[0] for r in conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+            else:
+                triggers = {r[0] for r in conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))}
+            assert not {t for t in triggers if "participation" in t}
+            assert {"history_stakeholders_insert", "history_stakeholders"} & triggers  # the others' triggers stay
+            assert conn.execute(sa.text("SELECT count(*) FROM changes WHERE op = 'batch'")).scalar() == 0  # not a user change
+            legacy = conn.execute(sa.text("SELECT op, count(*) FROM changes WHERE table_name = 'participation' "
+                                          "AND project_id = 'p1' GROUP BY op ORDER BY op")).all()
+            assert [tuple(r) for r in legacy] == [("delete", 1), ("insert", 4), ("update", 1)]
+            stored = participation_sets.read(conn, "p1")
+        # the set holds the rows as they were, ordered by seq, with their seq and exact notes
+        assert stored.values.tolist() == [["s0", "a0", 11, "changed"], ["s1", "a0", 12, V6_NOTES[2]],
+                                          ["s1", "a1", 13, V6_NOTES[3]]]
+        for pid in ("p1", "p2"):
+            part = store.load(pid).participation
+            assert part[["stakeholder_id", "activity_id", "notes"]].values.tolist() == [
+                ["s0", "a0", "changed"], ["s1", "a0", V6_NOTES[2]], ["s1", "a1", V6_NOTES[3]]]
+        assert store.list_projects().set_index("id").loc["p1", "participation"] == 3
+        # history from before the upgrade still lists its participation changes
+        changes = store.changes("p1")
+        mine = changes.loc[changes["table_name"] == "participation"]
+        assert sorted(mine["op"]) == ["delete", "insert", "insert", "insert", "insert", "update"]
+        assert set(mine.loc[mine["op"] == "delete", "key"]) == {"s2 / a1"}
+        # deleting a stakeholder now drops their participation through a batch
+        revision = store.apply_edits("p1", "stakeholders", deletes=["s1"])
+        assert revision == 3
+        assert store.load("p1").participation["stakeholder_id"].tolist() == ["s0"]
+        assert store.load("p2").participation["stakeholder_id"].tolist() == ["s0", "s1", "s1"]  # kept apart
+        with store.engine.connect() as conn:
+            found = conn.execute(sa.text("SELECT new FROM changes WHERE op = 'batch' AND project_id = 'p1'")).all()
+        assert [json.loads(r[0]) for r in found] == [{"insert": 0, "update": 0, "delete": 2}]
+        assert "2 participation records removed" in store.history("p1")["summary"].iloc[0]
+    finally:
+        store.close()
+
+
+def test_failed_upgrade_6_to_7_leaves_version_6_untouched(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'six.db'}"
+    build_v6(url)
+
+    def broken(conn):  # noqa: ANN001
+        schema._upgrade_6_to_7(conn)
+        raise RuntimeError("power cut")
+
+    monkeypatch.setitem(schema.MIGRATIONS, 6, broken)
+    with pytest.raises(RuntimeError):
+        Store(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT value FROM meta")).scalar() == "6"
+        assert conn.execute(sa.text("SELECT count(*) FROM participation")).scalar() == 6
+        assert "participation_sets" not in sa.inspect(conn).get_table_names()
+    engine.dispose()
+    monkeypatch.undo()
+    store = Store(url)
+    assert len(store.load("p1").participation) == 3
+    store.close()
