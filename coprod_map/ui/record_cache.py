@@ -43,6 +43,7 @@ from coprod_map.record import (
 )
 from coprod_map.record_store import apply_record_edits, load_record, record_table, record_versions
 from coprod_map.store import ProjectInfo
+from coprod_map.ui import representation_cache
 from coprod_map.ui.auth import actor, allowed, may_see_private
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.editing import (
@@ -88,7 +89,10 @@ def record_for(project_id: str, revision: int) -> Record:
 
 @st.cache_data(max_entries=16, show_spinner="Checking the ten components...")
 def health_for(project_id: str, revision: int) -> pd.DataFrame:
-    return health.health_table(load_project(project_id, revision), record_for(project_id, revision))
+    """The ten-components health check at ``revision`` (the Record page's and the report's), its gap tables
+    taken from the "Who is involved" page's cache."""
+    return health.health_table(load_project(project_id, revision), record_for(project_id, revision),
+                               gap_table=representation_cache.gap_table_for(project_id, revision))
 
 
 # --- who may see private fields -------------------------------------------------------------

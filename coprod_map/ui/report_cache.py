@@ -4,20 +4,16 @@ Keyed on ``(project_id, revision, options)``: the cache is shared by every user 
 record) moves the revision on, so a report is never stale and projects never share an entry. The
 content (with its plotly figures) is a shared ``cache_resource`` value: never mutate it.
 
-The report draws on work other pages cache per revision too (the record, the health check, the tie graph,
+The report draws on work other pages cache per revision too (the record, the health check and its gap tables, the tie graph,
 the participation records matched to the map): it takes those from their caches, so whichever page is
 opened first does the work once for all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pandas as pd
 import streamlit as st
 
 from coprod_map import report
-from coprod_map.analysis import health
 from coprod_map.ui import network_cache, record_cache, representation_cache
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.widgets import safe_text
@@ -34,30 +30,11 @@ def content(project_id: str, revision: int, sections: tuple[str, ...], min_cell:
     chosen = set(sections)
     return report.report_content(
         project, record=record, sections=sections, min_cell=min_cell, name_people=name_people, today=today,
-        health=_health(project_id, revision) if "health" in chosen else None,
+        health=record_cache.health_for(project_id, revision) if "health" in chosen else None,
         tg=network_cache.tie_graph_for(project_id, revision) if "network" in chosen else None,
         prepared=representation_cache.participation(project_id, revision) if "missing" in chosen else None,
-        gap_table=_gap_tables(project_id, revision),
+        gap_table=representation_cache.gap_table_for(project_id, revision),
     )
-
-
-def _gap_tables(project_id: str, revision: int) -> Callable[..., pd.DataFrame]:
-    """``gap_table(by=..., mode=..., min_cell=...)`` from the "Who is involved" page's cache: the report's gap
-    tables and the health check's (the same tables at the project's smallest number) are worked out once."""
-
-    def gap_table(*, by: str, mode: str, min_cell: int) -> pd.DataFrame:
-        options = representation_cache.options_key(mode=mode, min_cell=int(min_cell))
-        return representation_cache.gaps(project_id, revision, (by,), options)
-
-    return gap_table
-
-
-@st.cache_data(max_entries=8, show_spinner="Checking the ten components...")
-def _health(project_id: str, revision: int) -> pd.DataFrame:
-    """The health check, its gap tables shared with the report's (``record_cache.health_for`` gives the same
-    table without that sharing)."""
-    return health.health_table(load_project(project_id, revision), record_cache.record_for(project_id, revision),
-                               gap_table=_gap_tables(project_id, revision))
 
 
 @st.cache_data(max_entries=8, show_spinner="Writing the file...")

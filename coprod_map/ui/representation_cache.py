@@ -10,6 +10,7 @@ participation records matched to it once (:func:`participation`) serve every fig
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from coprod_map.analysis import representation
 from coprod_map.ui.cache import load_project
 from coprod_map.viz import charts, summaries
 
-__all__ = ["ChartView", "choices", "gap_views", "gaps", "missing", "missing_csv", "options_key", "pair_view",
+__all__ = ["ChartView", "choices", "gap_table_for", "gap_views", "gaps", "missing", "missing_csv", "options_key", "pair_view",
            "participation", "trend", "trend_view", "voices"]
 
 Options = tuple[tuple[str, Any], ...]
@@ -60,6 +61,16 @@ def gaps(project_id: str, revision: int, by: tuple[str, ...], options: Options) 
     """``representation.gap_table`` for one attribute (``by`` of one name) or pair."""
     project, prepared = _project(project_id, revision)
     return representation.gap_table(project, by=by, prepared=prepared, **_kwargs(options, *_GAP_OPTIONS))
+
+
+def gap_table_for(project_id: str, revision: int) -> Callable[..., pd.DataFrame]:
+    """``gap_table(by=..., mode=..., min_cell=...)`` served from ``gaps``: the health check and the report ask for
+    tables this page may already have worked out, so each is worked out once per revision."""
+
+    def gap_table(*, by: str, mode: str, min_cell: int) -> pd.DataFrame:
+        return gaps(project_id, revision, (by,), options_key(mode=mode, min_cell=int(min_cell)))
+
+    return gap_table
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

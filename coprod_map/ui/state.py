@@ -18,7 +18,8 @@ from coprod_map.ui.auth import guard
 PROJECT_KEY = "project_id"
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="Opening the database. After an update of coprod_map this can take a minute "
+                   "the first time, while a big database is brought up to date.")
 def _open_store(url: str) -> Store:
     return Store(url)
 
