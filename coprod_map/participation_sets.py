@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 __all__ = ["COLUMNS", "DIFF_COLUMNS", "OPS", "counts_of", "decode", "diff", "drop_rows", "empty", "encode",
-           "normalised", "pair_codes", "read", "read_payload", "record_batch", "store_set", "write"]
+           "normalised", "pair_codes", "read", "read_payload", "record_batch", "store_set", "write", "write_keys"]
 
 COLUMNS = ("stakeholder_id", "activity_id", "seq", "notes")
 DIFF_COLUMNS = ("op", "stakeholder_id", "activity_id", "old_seq", "new_seq", "old_notes", "new_notes", "erased")
@@ -256,6 +256,46 @@ def write(conn: Connection, project_id: str, rows: pd.DataFrame, *, before: pd.D
     conn.execute(_changes().insert().values(project_id=str(project_id), table_name=TABLE_NAME, op=BATCH, old=None,
                                             new=json.dumps(counts), payload=_parquet(inserts)))
     return counts
+
+
+def write_keys(conn: Connection, project_id: str, rows: pd.DataFrame, *, keys: Iterable[tuple[str, str]],
+               before: pd.DataFrame) -> dict[str, int]:
+    """What ``write`` of the whole resulting set does (same stored set, same batch row), for a change confined to
+    ``keys`` ((stakeholder_id, activity_id) pairs): the saved rows of those keys become ``rows`` (DB form with seq,
+    each row's key among ``keys``; a key without a row is removed), every other row of ``before`` (the live set as
+    just read in this transaction) stays. The diff is worked out on those keys alone: an edit of one row of a
+    million costs one encode of the set, not a million-row diff."""
+    keys = [(str(a), str(b)) for a, b in keys]
+    rows = normalised(rows) if len(rows) else empty()
+    if not len(before):
+        return write(conn, project_id, rows, before=before)
+    joined = pd.Index([f"{a}\x1f{b}" for a, b in keys], dtype=object)
+    mine = _joined(rows)
+    if not mine.is_unique:
+        raise ValueError("participation rows must be unique by stakeholder and activity")
+    if not mine.isin(joined).all():
+        raise ValueError("write_keys: a row's key is not among the keys given")
+    people = before["stakeholder_id"]
+    near = np.flatnonzero(pd.Series(people.to_numpy(dtype=object), dtype=object, copy=False)
+                          .isin({a for a, _ in keys}).to_numpy())
+    inside = near[_joined(before.iloc[near]).isin(joined)]
+    old = before.iloc[inside].reset_index(drop=True)
+    changes = diff(old, rows)
+    if not len(changes):
+        return counts_of(changes)
+    kept = np.ones(len(before), dtype=bool)
+    kept[inside] = False
+    after = pd.concat([before.loc[kept, list(COLUMNS)], rows[list(COLUMNS)]], ignore_index=True)
+    store_set(conn, project_id, after)
+    return record_batch(conn, project_id, changes)
+
+
+def _joined(frame: pd.DataFrame) -> pd.Index:
+    """(stakeholder_id, activity_id) of each row as one string (ids never hold the control character)."""
+    people = frame["stakeholder_id"].to_numpy(dtype=object)
+    events = frame["activity_id"].to_numpy(dtype=object)
+    return pd.Index(np.asarray([f"{a}\x1f{b}" for a, b in zip(people, events, strict=True)], dtype=object),
+                    dtype=object)
 
 
 def drop_rows(conn: Connection, project_id: str, *, stakeholders: Iterable[str] = (), activities: Iterable[str] = (),

@@ -32,7 +32,7 @@ from coprod_map import history, history_replay, participation_sets, schema
 from coprod_map.errors import EditRejected, Problem
 from coprod_map.io.export import csv_bytes, export_project, slug
 from coprod_map.model import Project, join_list, split_list
-from coprod_map.store import Store
+from coprod_map.store import Store, _lock_project
 
 __all__ = ["ERASED", "erase_person", "mentions", "pseudonymise", "pseudonymised_export", "retention_reminder"]
 
@@ -71,6 +71,7 @@ def erase_person(store: Store, project_id: str, stakeholder_id: str, *, actor: s
     c = schema.METADATA.tables["changes"]
     person = str(stakeholder_id)
     with store._write() as conn:
+        _lock_project(conn, project_id)  # the erasure rewrites the participation set: other writers wait
         store._project_row(conn, project_id)
         found = conn.execute(sa.select(s.c.name).where(s.c.project_id == project_id, s.c.id == person)).first()
         if found is None:

@@ -452,7 +452,7 @@ class Store:
             raw = _read_raw(conn, project_id, tables=(table,))
             frame = _project_from_raw(raw, settings, name=row.name).table(table)
             if delete_keys:  # what depends on a deleted row goes by ON DELETE CASCADE (participation: _write_participation)
-                frame = frame.loc[~_key_series(table, frame).isin(delete_keys)].reset_index(drop=True)
+                frame = frame.loc[~_rows_with_keys(table, frame, delete_keys)].reset_index(drop=True)
             if len(upserts):
                 frame = _merge_rows(table, frame, _with_saved(table, upserts, frame, given=given))
             # What an edit can break: its own table, and ids it points at. The rest was checked when saved.
@@ -463,7 +463,9 @@ class Store:
                 raise EditRejected(problems)
             if not delete_keys and not len(upserts):
                 return int(row.revision)
-            _write_project(conn, project_id, raw, merged, replace=False, only=frozenset({table}))
+            touched = {*delete_keys, *(_key_series(table, upserts) if len(upserts) else ())}
+            _write_project(conn, project_id, raw, merged, replace=False, only=frozenset({table}),
+                           touched=touched if len(touched) < _FEW_KEYS else None)
             self._intend(conn, "edit", actor)
             return self._bump(conn, project_id)
 
@@ -529,6 +531,13 @@ class Store:
         frame = frame.take(np.argsort(frame["seq"].to_numpy(dtype=np.int64), kind="stable")[:limit])
         return frame.reset_index(drop=True).astype({"seq": np.int64, "action_id": np.int64})
 
+    def change_count(self, project_id: str, action_id: int) -> int:
+        """How many rows ``action_id`` changed (the rows ``changes`` gives for it), counted without building them."""
+        c = schema.METADATA.tables["changes"]
+        with self._read() as conn:
+            self._project_row(conn, project_id)
+            return _rows_changed(conn, c.c.project_id == project_id, c.c.action_id == int(action_id))
+
     def undo(self, project_id: str, *, actor: str | None = None) -> int:
         """Take back the latest action not already taken back (undos themselves are skipped: undo again
         steps further back; revert an undo to redo). Returns the new revision."""
@@ -546,6 +555,7 @@ class Store:
         and who; when restoring would take other rows with it; or when the entry's values were erased or purged.
         """
         with self._write() as conn:
+            _lock_project(conn, project_id)  # see import_project: a revert may rewrite the participation set
             self._project_row(conn, project_id)
             a = schema.METADATA.tables["actions"]
             action = conn.execute(sa.select(a).where(a.c.id == int(action_id), a.c.project_id == project_id)).first()
@@ -683,11 +693,13 @@ class Store:
         with self._write() as conn:
             row = self._project_row(conn, project_id)
             old = sa.select(a.c.id).where(a.c.project_id == project_id, a.c.at < before)
-            purged = conn.execute(c.delete().where(c.c.project_id == project_id, c.c.action_id.in_(old))).rowcount
+            gone = (c.c.project_id == project_id, c.c.action_id.in_(old))
+            purged = _rows_changed(conn, *gone)
+            conn.execute(c.delete().where(*gone))
             conn.execute(a.update().where(a.c.project_id == project_id, a.c.at < before).values(purged=True))
-            self._intend(conn, "purge", actor, summary=f"history before {before} purged ({purged} row changes)")
+            self._intend(conn, "purge", actor, summary=f"history before {before} purged ({purged:,} row changes)")
             _finish_action(conn, project_id, int(row.revision))
-        return int(purged or 0)
+        return purged
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -914,8 +926,7 @@ def _fetch_frame(conn: Connection, query: sa.Select, *, scan: bool = False) -> p
 
 def _read_ids(conn: Connection, project_id: str, table: str) -> pd.DataFrame:
     t = schema.METADATA.tables[table]
-    frame = pd.read_sql(sa.select(t.c.id).where(t.c.project_id == project_id), conn)
-    return frame.astype({"id": object})
+    return _fetch_frame(conn, sa.select(t.c.id).where(t.c.project_id == project_id))  # object str, as read_sql's
 
 
 def _model_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -1055,6 +1066,51 @@ def _key_series(table: str, frame: pd.DataFrame) -> pd.Series:
     return _joined_keys(frame, schema.KEYS[table])
 
 
+#: Below this many keys, rows are found through their first key column (``_key_positions``) instead of joining
+#: every row's key into one string: an edit of a few rows then costs what it touches, not the table's size.
+_FEW_KEYS = 1_000
+
+
+def _key_positions(table: str, frame: pd.DataFrame, keys: Any) -> np.ndarray | None:
+    """Where each of ``keys`` (joined key strings, ``_key_series``) sits in ``frame``: one position per key, -1
+    when absent. Only rows whose first key column holds one of the keys' first parts get a joined key built.
+    ``None`` when a key is found twice (the caller's whole-table path decides what that means)."""
+    wanted = pd.Index(np.asarray(list(keys), dtype=object), dtype=object)
+    if not len(wanted) or not len(frame):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    columns = schema.KEYS[table]
+    firsts = pd.unique(np.asarray([k.split(_KEY_SEP, 1)[0] for k in wanted], dtype=object))
+    first = pd.Series(frame[columns[0]].to_numpy(dtype=object), dtype=object, copy=False)
+    hit = first.isin(firsts).to_numpy() | first.isna().to_numpy()  # a missing id joins as "nan"/"None"
+    near = np.flatnonzero(hit)
+    found = _key_series(table, frame.iloc[near]).to_numpy(dtype=object)
+    index = pd.Index(found, dtype=object)
+    if not index.is_unique:
+        inside = index[index.isin(wanted)]
+        if not inside.is_unique:
+            return None
+        keep = index.isin(wanted)
+        near, index = near[keep], index[keep]
+    at = index.get_indexer(wanted)
+    if not len(near):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    return np.where(at >= 0, near[np.maximum(at, 0)], -1).astype(np.int64)
+
+
+def _rows_with_keys(table: str, frame: pd.DataFrame, keys: Any) -> np.ndarray:
+    """A boolean mask of ``frame``'s rows whose joined key is one of ``keys`` (few keys: see ``_key_positions``)."""
+    keys = list(keys)
+    if len(keys) >= _FEW_KEYS or not len(frame):
+        return _key_series(table, frame).isin(set(keys)).to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+    columns = schema.KEYS[table]
+    firsts = {k.split(_KEY_SEP, 1)[0] for k in keys}
+    first = pd.Series(frame[columns[0]].to_numpy(dtype=object), dtype=object, copy=False)
+    near = np.flatnonzero(first.isin(firsts).to_numpy() | first.isna().to_numpy())
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[near[_key_series(table, frame.iloc[near]).isin(set(keys)).to_numpy()]] = True
+    return mask
+
+
 def _joined_keys(frame: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> pd.Series:
     """Key columns as one object-dtype string per row (object: hash lookups in ``isin`` stay fast)."""
     out = frame[keys[0]].astype(object).map(str).astype(object)
@@ -1142,17 +1198,24 @@ def _loaded_form(stored: dict[str, pd.DataFrame], settings_json: str, *, name: s
 
 def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFrame], final: Project,
                    *, replace: bool, only: frozenset[str] = frozenset(TABLES),
-                   stored: dict[str, pd.DataFrame] | None = None) -> None:
+                   stored: dict[str, pd.DataFrame] | None = None, touched: set[str] | None = None) -> None:
     """Make the stored rows equal ``final``, touching only what differs; changed rows get version + 1.
 
     Inserts and updates run parents first, deletes last and children first: a row re-pointed at a
     new stakeholder is saved before the old one goes, so ON DELETE CASCADE only removes rows that
     ``final`` no longer holds. ``stored``: ``_stored_form(final)`` when the caller has it already.
+    ``touched`` (a merge of one table, ``only``): the joined keys of the only rows that may differ (an edit's
+    upserts and deletes); the plans then look at those rows alone, so a one-row edit costs one row.
     """
     stored = stored if stored is not None else {}
     nothing: dict[str, Any] = {"delete": [], "update": [], "insert": _Rows()}
+    if touched is not None and (replace or len(only) != 1):
+        touched = None
+    if touched is not None:
+        raw, final, stored = _only_touched(raw, final, stored, next(iter(only)), touched)
     plans = {table: _plan(table, raw[table], final.table(table), project_id, replace=replace,
-                          new=stored.get(table)) if table in only else nothing for table in _INSERT_ORDER}
+                          new=stored.get(table), start=_next_seq(raw, table)) if table in only else nothing
+             for table in _INSERT_ORDER}
     if "stakeholders" in only:
         long = stored["attributes"] if "attributes" in stored else _long_attributes(final.stakeholders)
         attributes = _attribute_plan(raw["attributes"], long, project_id)
@@ -1164,7 +1227,38 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
     size = sum(len(p[op]) for p in plans.values() for op in ("delete", "update", "insert"))
     with _big_cache(conn, size + len(attributes["insert"])):
         _run_plans(conn, plans, attributes, replace=replace)
-    _write_participation(conn, project_id, raw, final, plans, replace=replace, only=only, stored=stored)
+    _write_participation(conn, project_id, raw, final, plans, replace=replace, only=only, stored=stored,
+                         touched=touched if only == {_PARTICIPATION} else None)
+
+
+#: ``raw`` key holding, after ``_only_touched``, the largest saved ``seq`` of each table (new rows follow it).
+_SEQ_AFTER = "_next_seq"
+
+
+def _next_seq(raw: dict[str, Any], table: str) -> int:
+    if _SEQ_AFTER in raw:
+        return int(raw[_SEQ_AFTER][table])
+    seq = raw[table]["seq"] if len(raw[table]) else None
+    return int(seq.max()) + 1 if seq is not None else 0
+
+
+def _only_touched(raw: dict[str, Any], final: Project, stored: dict[str, pd.DataFrame], table: str,
+                  touched: set[str]) -> tuple[dict[str, Any], Project, dict[str, pd.DataFrame]]:
+    """``raw``, ``final`` and ``stored`` cut down to the rows of ``table`` with a ``touched`` key (and, for
+    stakeholders, their attribute rows): every other row is the same before and after, so the plans agree.
+    Participation keeps its whole saved set (``_write_participation`` diffs only the touched keys)."""
+    if table == _PARTICIPATION:
+        return raw, final, stored
+    saved = raw[table].loc[_rows_with_keys(table, raw[table], touched)].reset_index(drop=True)
+    wanted = final.table(table)
+    wanted = wanted.loc[_rows_with_keys(table, wanted, touched)].reset_index(drop=True)
+    out = {**raw, table: saved, _SEQ_AFTER: {table: _next_seq(raw, table)}}
+    if table == "stakeholders":
+        ids = set(saved["id"]) | set(wanted["id"])
+        attributes = raw["attributes"]
+        out["attributes"] = attributes.loc[attributes["stakeholder_id"].isin(ids).to_numpy()].reset_index(drop=True)
+        stored = {k: v for k, v in stored.items() if k not in ("attributes", table)}
+    return out, Project(**{table: wanted}, settings=final.settings, name=final.name), stored
 
 
 def _lock_project(conn: Connection, project_id: str) -> None:
@@ -1177,12 +1271,15 @@ def _lock_project(conn: Connection, project_id: str) -> None:
 
 def _write_participation(conn: Connection, project_id: str, raw: dict[str, pd.DataFrame], final: Project,
                          plans: dict[str, dict[str, Any]], *, replace: bool, only: frozenset[str],
-                         stored: dict[str, pd.DataFrame]) -> None:
+                         stored: dict[str, pd.DataFrame], touched: set[str] | None = None) -> None:
     """Participation as one set (``participation_sets.write``: one batch change row): ``final``'s rows when the
     change covers participation, and in every case without the rows of stakeholders and activities this change
-    deletes (the cascade SQL no longer does for participation)."""
+    deletes (the cascade SQL no longer does for participation). ``touched``: an edit of participation alone,
+    whose only rows that may differ have these joined keys (diffed alone: ``participation_sets.write_keys``)."""
     people = [r["k_id"] for r in plans["stakeholders"]["delete"]]
     events = [r["k_id"] for r in plans["activities"]["delete"]]
+    if touched is not None and not replace and _write_touched(conn, project_id, raw[_PARTICIPATION], final, touched):
+        return
     if _PARTICIPATION in only:
         before = raw[_PARTICIPATION]
         new = stored.get(_PARTICIPATION)
@@ -1197,6 +1294,31 @@ def _write_participation(conn: Connection, project_id: str, raw: dict[str, pd.Da
         gone = rows["stakeholder_id"].isin(people).to_numpy() | rows["activity_id"].isin(events).to_numpy()
         rows = rows.loc[~gone]
     participation_sets.write(conn, project_id, rows, before=before)
+
+
+def _write_touched(conn: Connection, project_id: str, before: pd.DataFrame, final: Project, touched: set[str]) -> bool:
+    """An edit of a few participation rows: the final rows of ``touched`` keys (saved ones keep their seq, new
+    ones follow the largest in the final order, as ``_participation_rows`` numbers them) written over the saved
+    set by ``participation_sets.write_keys``. False (nothing done) when the saved set is empty or holds a touched
+    key twice: the caller's whole-set path handles those."""
+    if not len(before):
+        return False
+    wanted = final.participation
+    new = _db_frame(_PARTICIPATION, wanted.loc[_rows_with_keys(_PARTICIPATION, wanted, touched)]
+                    .reset_index(drop=True))
+    at = _key_positions(_PARTICIPATION, before, _key_series(_PARTICIPATION, new)) if len(new) else np.empty(0, int)
+    if at is None:
+        return False
+    fresh = at < 0
+    seq = np.empty(len(new), dtype=np.int64)
+    seq[~fresh] = before["seq"].to_numpy(dtype=np.int64)[at[~fresh]]
+    start = int(before["seq"].max()) + 1
+    seq[fresh] = np.arange(start, start + int(fresh.sum()), dtype=np.int64)
+    rows = pd.DataFrame({c: pd.Series(new[c].to_numpy(dtype=object), dtype=object, copy=False)
+                         for c in ("stakeholder_id", "activity_id", "notes")}, index=pd.RangeIndex(len(new)), copy=False)
+    keys = [tuple(k.split(_KEY_SEP, 1)) for k in touched]
+    participation_sets.write_keys(conn, project_id, rows.assign(seq=seq), keys=keys, before=before)
+    return True
 
 
 def _participation_rows(stored: pd.DataFrame, new: pd.DataFrame, *, replace: bool) -> pd.DataFrame:
@@ -1251,13 +1373,16 @@ def _key_clause(t: sa.Table, keys: tuple[str, ...]) -> sa.ColumnElement[bool]:
 
 
 def _plan(table: str, stored: pd.DataFrame, wanted: pd.DataFrame, project_id: str,
-          *, replace: bool, new: pd.DataFrame | None = None) -> dict[str, list[dict[str, Any]]]:
+          *, replace: bool, new: pd.DataFrame | None = None, start: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """executemany parameters to delete, update and insert so ``stored`` (DB form) becomes ``wanted``
-    (``new``: ``wanted`` in DB form, when the caller has it already)."""
+    (``new``: ``wanted`` in DB form, when the caller has it already). ``start``: the seq of the first new row
+    (default: after ``stored``'s largest; given when ``stored`` is only part of the saved rows)."""
     keys = list(schema.KEYS[table])
     new = new if new is not None else _db_frame(table, wanted.reset_index(drop=True))
     if not len(stored):  # nothing saved yet (a first import): every row is new, no diff to work out
-        return {"delete": [], "update": [], "insert": _rows(new.assign(seq=range(len(new))), project_id=project_id)}
+        first = 0 if start is None or replace else start
+        return {"delete": [], "update": [], "insert": _rows(new.assign(seq=range(first, first + len(new))),
+                                                             project_id=project_id)}
     old = _db_from_raw(table, stored)
     old_keys, new_keys = _key_series(table, old), _key_series(table, new)
     gone = ~old_keys.isin(new_keys)
@@ -1272,7 +1397,7 @@ def _plan(table: str, stored: pd.DataFrame, wanted: pd.DataFrame, project_id: st
         before = _comparable(old.set_index(old_keys)[values].loc[new_keys[~fresh]])
         after = _comparable(both[values])
         changed = both.loc[(before != after).any(axis=1)] if len(both) else both
-        start = int(stored["seq"].max()) + 1 if len(stored) else 0
+        start = start if start is not None else int(stored["seq"].max()) + 1 if len(stored) else 0
         fresh_seq = pd.Series(range(start, start + int(fresh.sum())), index=new.index[fresh])
     renamed = {k: f"k_{k}" for k in keys}
     return {
@@ -1353,7 +1478,11 @@ def _merge_rows(table: str, current: pd.DataFrame, incoming: pd.DataFrame) -> pd
     if not len(current):
         return incoming.reset_index(drop=True)
     incoming = incoming.reset_index(drop=True)
-    cur_keys, inc_keys = _key_series(table, current).to_numpy(), _key_series(table, incoming)
+    inc_keys = _key_series(table, incoming)
+    at = _key_positions(table, current, inc_keys) if len(incoming) < _FEW_KEYS else None
+    if at is not None:  # a few rows coming in: only the saved rows holding their keys are looked at
+        return _merge_few(table, current, incoming, at)
+    cur_keys = _key_series(table, current).to_numpy()
     missing = [c for c in current.columns if c not in incoming.columns and c not in _PROVENANCE]
     if missing:
         saved = current[missing].set_index(pd.Index(cur_keys)).reindex(inc_keys.to_numpy())
@@ -1365,6 +1494,26 @@ def _merge_rows(table: str, current: pd.DataFrame, incoming: pd.DataFrame) -> pd
     replaced = pd.Series(cur_keys).isin(inc_keys).to_numpy()
     kept = current.loc[~replaced].assign(_order=pd.Series(range(len(current)))[~replaced].to_numpy())
     merged = pd.concat([kept, incoming.assign(_order=order.astype(float))], ignore_index=True)
+    merged = merged.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    for name in attribute_columns(merged) if table == "stakeholders" else []:
+        merged[name] = merged[name].astype(object).where(merged[name].notna(), "")
+    return merged
+
+
+def _merge_few(table: str, current: pd.DataFrame, incoming: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
+    """``_merge_rows`` when the saved keys are unique where it matters: ``at`` holds each incoming row's position
+    in ``current`` (-1: new). The same frame, without a key string or a sort over every saved row."""
+    missing = [c for c in current.columns if c not in incoming.columns and c not in _PROVENANCE]
+    if missing:  # as the whole path: saved values by key, missing (reindex's NaN) for new keys
+        saved = current[missing].reset_index(drop=True).reindex(at)
+        incoming = incoming.assign(**{c: saved[c].to_numpy() for c in missing})
+    order = at.astype(float)
+    new = at < 0
+    order[new] = np.arange(len(current), len(current) + int(new.sum()))
+    replaced = np.zeros(len(current), dtype=bool)
+    replaced[at[~new]] = True
+    kept = current.loc[~replaced].assign(_order=np.flatnonzero(~replaced).astype(np.int64))
+    merged = pd.concat([kept, incoming.assign(_order=order)], ignore_index=True)
     merged = merged.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
     for name in attribute_columns(merged) if table == "stakeholders" else []:
         merged[name] = merged[name].astype(object).where(merged[name].notna(), "")
@@ -1427,10 +1576,17 @@ def _with_saved(table: str, upserts: pd.DataFrame, saved: pd.DataFrame, *, given
     if not absent or not len(saved) or not len(upserts):
         return upserts
     keys = _key_series(table, upserts)
-    known = keys.isin(_key_series(table, saved)).to_numpy()
-    if not known.any():
-        return upserts
-    aligned = saved[absent].set_index(_key_series(table, saved).to_numpy()).reindex(keys.to_numpy())
+    at = _key_positions(table, saved, keys) if len(keys) < _FEW_KEYS else None
+    if at is not None:  # a few edited rows: their saved rows found without keying the whole table
+        known = at >= 0
+        if not known.any():
+            return upserts
+        aligned = saved[absent].reset_index(drop=True).reindex(at)
+    else:
+        known = keys.isin(_key_series(table, saved)).to_numpy()
+        if not known.any():
+            return upserts
+        aligned = saved[absent].set_index(_key_series(table, saved).to_numpy()).reindex(keys.to_numpy())
     out = upserts.copy()
     for name in absent:
         column = aligned[name].set_axis(out.index)
@@ -1571,6 +1727,16 @@ def _inferred_kind(pending: pd.DataFrame) -> str:
     return "edit"
 
 
+def _rows_changed(conn: Connection, *where: sa.ColumnElement[bool]) -> int:
+    """Rows changed by the change rows matching ``where``: one per row written before schema 7 or for another
+    table, and for each participation batch the counts it keeps beside its diff."""
+    c = _changes_table()
+    plain = conn.execute(sa.select(sa.func.count()).where(*where, c.c.op != participation_sets.BATCH)).scalar()
+    batches = conn.execute(sa.select(c.c.new).where(*where, c.c.op == participation_sets.BATCH)).scalars().all()
+    return int(plain or 0) + sum(sum(int(json.loads(n or "{}").get(op, 0)) for op in participation_sets.OPS)
+                                 for n in batches)
+
+
 def _forget_project(conn: Connection, project_id: str, *, actor: str) -> None:
     """A deleted project's history and snapshots go too; one project-less audit row says it happened."""
     c, a = _changes_table(), schema.METADATA.tables["actions"]
@@ -1579,7 +1745,7 @@ def _forget_project(conn: Connection, project_id: str, *, actor: str) -> None:
     conn.execute(s.delete().where(s.c.project_id == project_id))
     entries = conn.execute(a.delete().where(a.c.project_id == project_id)).rowcount
     conn.execute(a.insert().values(project_id="", at=_now(), actor=actor, kind="delete project", fields="",
-                                   summary=f"project {project_id} deleted with its {entries} history entries",
+                                   summary=f"project {project_id} deleted with its {entries:,} history entries",
                                    revision=0))
 
 

@@ -72,7 +72,7 @@ def test_a_big_attendance_import_is_logged_in_the_history(store):
     diff = participation_sets.decode(bytes(batches[0].payload))
     assert diff[["stakeholder_id", "activity_id"]].equals(expected.astype(object))
     assert (diff["op"] == "insert").all() and diff["new_seq"].tolist() == list(range(len(expected)))
-    assert f"{len(expected)} participation records added" in store.history(pid)["summary"].iloc[0]
+    assert f"{len(expected):,} participation records added" in store.history(pid)["summary"].iloc[0]
     assert logged["stakeholders"] == counts["stakeholders"] == 700
     assert logged["activities"] == counts["activities"]
     assert sorted(store.history(pid)["kind"]) == ["create", "import"]  # one audit row for the whole import
