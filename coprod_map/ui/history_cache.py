@@ -7,6 +7,7 @@ change through the store and leave a message for the page to show once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -16,12 +17,17 @@ from coprod_map.errors import CoprodError
 from coprod_map.model import Project
 from coprod_map.ui.auth import actor, allowed, make_owner
 from coprod_map.ui.state import set_project, store
-from coprod_map.ui.widgets import show_once
+from coprod_map.ui.widgets import SHOWN_ROWS, show_once
 
-__all__ = ["actions_table", "can_see_private", "compared", "erase", "figures_at", "network_at", "purge", "restore", "revert", "say",
-           "set_retention", "show_message", "snapshot", "state_at", "undo"]
+__all__ = ["DETAIL_ROWS", "actions_table", "can_see_private", "compared", "entry_csv", "entry_details", "entry_size",
+           "erase", "figures_at", "network_at", "purge", "restore", "revert", "say", "set_retention", "show_message",
+           "snapshot", "state_at", "undo"]
 
 _MESSAGE = "_history_message"
+
+#: the most rows of one entry "Details of an entry" builds and shows (an import holds millions: building every
+#: row costs about a second per million); the whole list is a download
+DETAIL_ROWS = SHOWN_ROWS
 
 
 def can_see_private() -> bool:
@@ -45,6 +51,32 @@ def actions_table(project_id: str, revision: int) -> pd.DataFrame:
         "taken back": frame["undone_by"].map(lambda v: "" if v is pd.NA else f"by entry {v}"),
     })
     return shown
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the entry...")
+def entry_details(project_id: str, revision: int, entry: int, private: bool, limit: int) -> tuple[pd.DataFrame, int]:
+    """The first ``limit`` rows an entry changed, as the page lists them (``history.details_table``), and how many
+    rows it changed in all. ``private``: whether private values show (``can_see_private``)."""
+    from coprod_map.history import details_table
+
+    del revision
+    rows = store().changes(project_id, int(entry), can_see_private=private, limit=int(limit))
+    return details_table(rows), entry_size(project_id, int(entry))
+
+
+def entry_size(project_id: str, entry: int) -> int:
+    """How many rows an entry changed, counted without building them."""
+    return store().change_count(project_id, int(entry))
+
+
+def entry_csv(project_id: str, entry: int, private: bool) -> Callable[[], bytes]:
+    """Every row an entry changed as a CSV, built only when asked for (a download button's deferred data: it runs
+    outside the page's run, so the store is taken now)."""
+    from coprod_map.history import details_table
+    from coprod_map.io.export import table_csv
+
+    db = store()
+    return lambda: table_csv(details_table(db.changes(project_id, int(entry), can_see_private=private)))
 
 
 def state_at(project_id: str, revision: int, when: str) -> Project:

@@ -134,3 +134,40 @@ def test_long_tables_show_their_first_rows_and_offer_the_rest():
     assert [len(d.value) for d in at.dataframe] == [10, 5]
     assert "The table shows the first 10 of 30 rows; download them all below." in texts(at)
     assert len(at.get("download_button")) == 1  # the short table needs none
+
+
+def test_details_of_a_big_entry_show_the_first_rows_the_total_and_a_download(sqlite_url, monkeypatch):
+    import io
+
+    from coprod_map.model import normalise_frame
+    from coprod_map.ui import history_cache
+
+    store, pid = make_store(sqlite_url, monkeypatch)
+    n = 12  # twelve new people, each taking part in the first workshop: 12 + 12 rows, over a limit of 10
+    people = pd.DataFrame({"id": [f"p{i}" for i in range(n)], "name": [f"Person {i}" for i in range(n)],
+                           "kind": "person"})
+    project = _with_people(store.load(pid), people)
+    project.participation = normalise_frame("participation", pd.concat([
+        project.participation, pd.DataFrame({"stakeholder_id": people["id"], "activity_id": "a1"})], ignore_index=True))
+    store.import_project(pid, project)
+    entry = int(store.history(pid)["id"].iloc[0])
+    every = store.changes(pid, entry)
+    assert len(every) == 2 * n and (every["table_name"] == "participation").sum() == n  # hand count
+    monkeypatch.setattr(history_cache, "DETAIL_ROWS", 10)
+    at = page("history", pid)
+    at.selectbox(key="history_detail_entry").set_value(entry).run()
+    assert not at.exception
+    shown = next(d.value for d in at.dataframe if "before" in d.value.columns)
+    assert len(shown) == 10
+    assert shown["row"].tolist() == every["key"].head(10).tolist()  # the first rows, oldest first
+    assert "This entry changed 24 rows. The table shows the first 10; download them all below" in texts(at)
+    assert [b.proto.label for b in at.get("download_button")] == ["Download every row of this entry (CSV)"]
+    # the download (deferred: built when clicked) holds every row, in the order shown
+    whole = pd.read_csv(io.BytesIO(history_cache.entry_csv(pid, entry, False)()), dtype=str, keep_default_na=False)
+    assert len(whole) == 2 * n and whole["row"].head(10).tolist() == shown["row"].tolist()
+    assert sorted(whole.loc[whole["table"] == "participation", "row"]) == sorted(f"p{i} / a1" for i in range(n))
+    # a small entry (the first import; hand count 3 people, 2 attribute values, 1 activity, 1 tie, 2 participation
+    # records): all its rows and how many, no download
+    at.selectbox(key="history_detail_entry").set_value(int(store.history(pid)["id"].iloc[-2])).run()
+    shown = next(d.value for d in at.dataframe if "before" in d.value.columns)
+    assert len(shown) == 9 and "This entry changed 9 rows." in texts(at) and not at.get("download_button")

@@ -223,8 +223,9 @@ def test_retention_and_purge(store, monkeypatch):
     assert store.retention_until(pid) == "2026-01-01"
     refused(store.set_retention, pid, "2026-02-30", expect="not a real date")
     purged = store.purge_history(pid, before="2026-01-01")
-    # 3 stakeholders, 1 activity, 2 attribute values, 1 tie, and the 2 participation records' one batch row
-    assert purged == 8
+    # 3 stakeholders, 1 activity, 2 attribute values, 1 tie, 2 participation records (kept as one batch row)
+    assert purged == 9
+    assert "(9 row changes)" in store.history(pid).iloc[0]["summary"]
     history = store.history(pid)
     assert history.query("kind == 'import'")["purged"].item()
     refused(store.revert, pid, int(history.query("kind == 'import'")["id"].item()), expect="purged")
@@ -256,3 +257,54 @@ def test_summary_counts_rows_whose_fields_changed_not_bookkeeping_only_rewrites(
         "new": ['{"id": "s1", "name": "Ann", "version": 2}', '{"id": "s2", "name": "B", "version": 2}',
                 '{"id": "s3", "name": "C", "version": 5}']}))
     assert history.summarise(rows) == ("1 stakeholder changed (name)", ["stakeholders.name"])
+
+
+def test_summary_counts_have_thousands_separators():
+    """1,234 participation rows added and 1,000 stakeholders removed (hand count); under a thousand: no comma."""
+    import numpy as np
+
+    from coprod_map import history
+
+    n = 1234
+    diff = pd.DataFrame({"op": "insert", "stakeholder_id": [f"s{i}" for i in range(n)], "activity_id": "a1",
+                         "old_seq": pd.array([None] * n, dtype="Int64"), "new_seq": pd.array(np.arange(n), dtype="Int64"),
+                         "old_notes": None, "new_notes": "", "erased": False})
+    removed = history.parse_changes(pd.DataFrame({
+        "seq": range(1000), "action_id": 1, "table_name": "stakeholders", "op": "delete",
+        "old": [f'{{"id": "p{i}"}}' for i in range(1000)], "new": None}))
+    ties = history.parse_changes(pd.DataFrame({
+        "seq": range(999), "action_id": 1, "table_name": "relationships", "op": "insert",
+        "old": None, "new": [f'{{"id": "r{i}"}}' for i in range(999)]}))
+    rows = pd.concat([history.expand_batch(diff, seq=5000, action_id=1), removed, ties], ignore_index=True)
+    assert history.summarise(rows)[0] == ("1,000 stakeholders removed; 999 ties added; "
+                                          "1,234 participation records added")
+
+
+def test_compare_matches_rows_on_whole_keys_on_awkward_ids():
+    """Against a plain set of key tuples: ids holding the " / " a joined key would use, unicode, blanks, and
+    participation pairs whose joined text collides ("a / b" + "c" against "a" + "b / c")."""
+    def project(people: list[str], pairs: list[tuple[str, str]]) -> Project:
+        return Project(
+            stakeholders=normalise_frame("stakeholders", pd.DataFrame({"id": people, "name": [f"N{p}" for p in people]})),
+            participation=normalise_frame("participation", pd.DataFrame(pairs or None, columns=["stakeholder_id",
+                                                                                                 "activity_id"])))
+
+    earlier = project(["a / b", "é", "s1", "Zoë"], [("a / b", "c"), ("é", "x"), ("s1", "")])
+    later = project(["a", "é", "s1 ", "Zoë"], [("a", "b / c"), ("é", "x"), ("Zoë", "x")])
+    diff = compare_projects(earlier, later)
+
+    def naive(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> list[tuple]:
+        seen = set(a[keys].itertuples(index=False, name=None))
+        return [k for k in b[keys].itertuples(index=False, name=None) if k not in seen]
+
+    pairs = ["stakeholder_id", "activity_id"]
+    assert diff["stakeholders added"]["id"].tolist() == ["a", "s1 "] == [k[0] for k in naive(
+        earlier.stakeholders, later.stakeholders, ["id"])]
+    assert diff["stakeholders removed"]["id"].tolist() == ["a / b", "s1"]
+    assert list(diff["participation added"].itertuples(index=False, name=None)) == [("a", "b / c"), ("Zoë", "x")] \
+        == naive(earlier.participation, later.participation, pairs)
+    assert list(diff["participation removed"].itertuples(index=False, name=None)) == [("a / b", "c"), ("s1", "")] \
+        == naive(later.participation, earlier.participation, pairs)
+    empty = compare_projects(project([], []), project([], []))
+    assert all(frame.empty for frame in empty.values())
+    assert diff["ties added"].empty and diff["ties removed"].empty
