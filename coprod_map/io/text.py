@@ -266,7 +266,6 @@ def _arrow_grid(text: str, delimiter: str, lines: int) -> pd.DataFrame | None:
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as pa_csv
 
     if not text or text.startswith("\n") or "\n\n" in text:
         return None
@@ -275,23 +274,33 @@ def _arrow_grid(text: str, delimiter: str, lines: int) -> pd.DataFrame | None:
         width = len(next(csv.reader([first], delimiter=delimiter, strict=True)))
     except (csv.Error, StopIteration):
         return None
-    names = [f"c{i}" for i in range(width)]
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pa_csv.ReadOptions(column_names=names),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                              escape_char=False, newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowException, ValueError):
-        return None
-    if table.num_rows != lines:
+    table = _arrow_strings(io.BytesIO(text.encode("utf-8")), width, delimiter, ignore_empty_lines=True)
+    if table is None or table.num_rows != lines:
         return None
     if '"' in text and not _quoted_lines_agree(
             pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n")), delimiter, table):
         return None
     return pd.DataFrame({i: pd.Series(table.column(i), dtype="str") for i in range(width)})
+
+
+def _arrow_strings(source: object, width: int, delimiter: str, *, ignore_empty_lines: bool) -> object:
+    """``width`` string columns (c0, c1...) read by pyarrow's CSV reader with the ``csv`` module's quoting rules
+    and no quoted newlines (the callers check those); None when pyarrow refuses the text."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        return pa_csv.read_csv(
+            source,
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                              escape_char=False, newlines_in_values=False,
+                                              ignore_empty_lines=ignore_empty_lines),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -317,7 +326,6 @@ def arrow_read(data: bytes) -> ArrowRead | None:
     mark read the same by the ``csv`` module. Anything else: None, and the caller takes the old paths.
     """
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
 
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), start) or data.startswith(codecs.BOM_UTF8, start):
@@ -343,19 +351,9 @@ def arrow_read(data: bytes) -> ArrowRead | None:
         return None
     if all(not cell.strip() for cell in header):  # a blank first record: the old paths skip it
         return None
-    names = [f"c{i}" for i in range(len(header))]
     body = pa.py_buffer(data).slice(end + 1)
-    try:
-        table = pa_csv.read_csv(
-            pa.BufferReader(body),
-            read_options=pa_csv.ReadOptions(column_names=names),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                              escape_char=False, newlines_in_values=False, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowException, ValueError):
-        return None
-    if not table.num_rows:
+    table = _arrow_strings(pa.BufferReader(body), len(header), delimiter, ignore_empty_lines=False)
+    if table is None or not table.num_rows:
         return None
     if data.find(b'"', end + 1) >= 0:
         # Without quote marks every line is one row (a blank line is a row of ""); with them a quoted
