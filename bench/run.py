@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: every measure the suite reports, in table order, with its name in the table (the quick test checks all)
 MEASURE_NAMES = {
     "import_csv": "import attendance CSV into the store",
-    "import_floor": "store write vs bare SQLite executemany",
+    "import_floor": "store write vs its bare floor",
     "gaps": "representation gaps (overall + quarterly + CIs)",
     "graph_load": "graph load: network.tie_graph",
     "graph_load_nx": "graph load: model.to_graph (NetworkX)",
