@@ -51,6 +51,8 @@ __all__ = [
     "compare_projects",
     "describe_row",
     "details_table",
+    "batch_texts",
+    "change_texts",
     "expand_batch",
     "is_tombstone",
     "mask_private",
@@ -149,7 +151,8 @@ def changed_fields(table: str, old: dict | None, new: dict | None) -> list[str]:
     return [k for k in new if k not in BOOKKEEPING and old.get(k) != new.get(k)]
 
 
-def summarise(changes: pd.DataFrame) -> tuple[str, list[str]]:
+def summarise(changes: pd.DataFrame, *,
+              counts: list[tuple[str, str, int]] | tuple[tuple[str, str, int], ...] = ()) -> tuple[str, list[str]]:
     """A plain-words summary of parsed changes and the field names touched (never a value).
 
     >>> frame = parse_changes(pd.DataFrame({"seq": [1, 2], "action_id": [1, 1],
@@ -158,19 +161,34 @@ def summarise(changes: pd.DataFrame) -> tuple[str, list[str]]:
     >>> summarise(frame)
     ('1 stakeholder added; 1 stakeholder changed (name)', ['stakeholders.name'])
 
+    ``counts``: rows known only by number, ``(table, op, n)`` triples (a big import's added rows, counted in SQL
+    rather than read): the words are those of ``changes`` holding n more rows of that table and op, each with a key
+    of its own. An update cannot be counted this way (its changed fields are needed).
+
+    >>> summarise(frame.iloc[:1], counts=[("stakeholders", "insert", 1), ("participation", "insert", 1_000_000)])
+    ('1 stakeholder added; 1 stakeholder changed (name); 1,000,000 participation records added', ['stakeholders.name'])
+
     Counts over a thousand have separators ("1,000,000 participation records added").
     """
-    if not len(changes):
+    extra: dict[tuple[str, str], int] = {}
+    for table, op, n in counts:
+        if op == "update":
+            raise ValueError("summarise: updates need their rows (the fields changed), not a count")
+        if int(n):
+            extra[(table, op)] = extra.get((table, op), 0) + int(n)
+    if not len(changes) and not extra:
         return "nothing changed", []
     parts: list[str] = []
     fields: list[str] = []
-    ordered = sorted(changes["table_name"].unique(), key=lambda t: HISTORY_TABLES.index(t) if t in HISTORY_TABLES else -1)
+    present = list(changes["table_name"].unique()) if len(changes) else []
+    tables = list(dict.fromkeys([*present, *(t for t, _ in extra)]))
+    ordered = sorted(tables, key=lambda t: HISTORY_TABLES.index(t) if t in HISTORY_TABLES else -1)
     for table in ordered:
-        mine = changes.loc[changes["table_name"] == table]
+        mine = changes.loc[changes["table_name"] == table] if table in present else changes.iloc[:0]
         one, many = ROW_WORDS.get(table, (table, table))
         for op in ("insert", "update", "delete"):
-            rows = mine.loc[mine["op"] == op]
-            count = rows["key"].nunique() if len(rows) else 0
+            rows = mine.loc[mine["op"] == op] if len(mine) else mine
+            count = (rows["key"].nunique() if len(rows) else 0) + extra.get((table, op), 0)
             if not count:
                 continue
             touched: list[str] = []
@@ -243,6 +261,109 @@ def expand_batch(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_privat
     return out
 
 
+_TOMBSTONE_TEXT = str(TOMBSTONE)
+#: rows parsed into dicts at a time by ``change_texts`` (a stakeholder row's dict is about a kilobyte)
+_PARSED_ROWS = 20_000
+
+
+def _shown(rows: list[Any], present: np.ndarray) -> np.ndarray:
+    """Parsed rows as ``details_table`` shows them (``str`` of the dict), None where ``present`` is False."""
+    out = np.empty(len(rows), dtype=object)
+    at = np.flatnonzero(present)
+    out[at] = [str(rows[i]) for i in at.tolist()] if len(at) < len(rows) else list(map(str, rows))
+    return out
+
+
+def change_texts(rows: pd.DataFrame, *, can_see_private: bool = True) -> pd.DataFrame:
+    """Change rows as stored (``old``/``new`` JSON text or None) -> what ``parse_changes`` then ``mask_private``
+    give, except that ``old`` and ``new`` are the text ``details_table`` shows (``str`` of each dict; None when
+    absent): the whole list of a big entry without keeping a dict per row. Each table's rows are parsed with one
+    ``json.loads``, private values hidden in place, and turned to text at once.
+
+    >>> raw = pd.DataFrame({"seq": [1], "action_id": [7], "table_name": ["stakeholders"], "op": ["insert"],
+    ...                     "old": [None], "new": ['{"id": "s1", "notes": "Uses a cane"}']})
+    >>> change_texts(raw, can_see_private=False).loc[0, ["key", "new"]].tolist()
+    ['s1', "{'id': 's1', 'notes': '(private)'}"]
+    """
+    out = rows.copy()
+    n = len(rows)
+    tables = rows["table_name"].to_numpy(dtype=object)
+    texts = {side: np.empty(n, dtype=object) for side in ("old", "new")}
+    keys, erased = np.empty(n, dtype=object), np.zeros(n, dtype=bool)
+    pieces = [(table, at[i:i + _PARSED_ROWS]) for table in pd.unique(tables)
+              for at in [np.flatnonzero(tables == table)] for i in range(0, len(at), _PARSED_ROWS)]
+    for table, at in pieces:  # a few thousand rows' dicts alive at a time
+        parsed = {}
+        for side in ("old", "new"):
+            raw = rows[side].to_numpy(dtype=object)[at]
+            absent = pd.isna(raw)
+            parsed[side] = json.loads("[" + ",".join(np.where(absent, "null", raw).tolist()) + "]")
+        # the key from the row after (before, when removed), as parse_changes reads it, before any value is hidden
+        doc = [n_ if n_ is not None else o for o, n_ in zip(parsed["old"], parsed["new"], strict=True)]
+        names = KEY_COLUMNS.get(table, ())
+        keys[at] = ["" if not d or is_tombstone(d) else " / ".join(str(d.get(k, "")) for k in names) for d in doc]
+        erased[at] = [is_tombstone(o) or is_tombstone(n_) for o, n_ in zip(parsed["old"], parsed["new"], strict=True)]
+        private = () if can_see_private else sorted(PRIVATE_FIELDS.get(table, ()))
+        for side in ("old", "new"):
+            found = parsed[side]
+            for name in private:  # mask_private's rule, on this chunk's own dicts
+                for row in found:
+                    if row and name in row and row[name] not in ("", None) and not is_tombstone(row):
+                        row[name] = HIDDEN
+            texts[side][at] = _shown(found, np.asarray([r is not None for r in found], dtype=bool))
+    out["old"] = pd.Series(texts["old"], index=rows.index, dtype=object)
+    out["new"] = pd.Series(texts["new"], index=rows.index, dtype=object)
+    out["key"] = pd.Series(keys, index=rows.index, dtype=object)
+    out["erased"] = pd.Series(erased, index=rows.index, dtype=bool)
+    return out
+
+
+def _reprs(values: np.ndarray) -> np.ndarray:
+    return np.asarray(list(map(repr, values.tolist())), dtype=object) if len(values) else np.empty(0, dtype=object)
+
+
+def batch_texts(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_private: bool = True) -> pd.DataFrame:
+    """``expand_batch`` with ``old`` and ``new`` as the text ``details_table`` shows (``str`` of each dict; None
+    when absent), built column by column: no dict per row.
+
+    >>> diff = pd.DataFrame({"op": ["insert", "update"], "stakeholder_id": ["s1", "s2"], "activity_id": ["a1", "a1"],
+    ...     "old_seq": pd.array([None, 1], dtype="Int64"), "new_seq": pd.array([0, 1], dtype="Int64"),
+    ...     "old_notes": [None, "late"], "new_notes": ["", "on time"], "erased": [False, False]})
+    >>> batch_texts(diff, seq=9, action_id=3)["new"].iloc[1] == str(expand_batch(diff, seq=9, action_id=3)["new"].iloc[1])
+    True
+    """
+    n = len(diff)
+    op = diff["op"].to_numpy(dtype=object)
+    erased = diff["erased"].to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
+    sid = diff["stakeholder_id"].to_numpy(dtype=object)
+    aid = diff["activity_id"].to_numpy(dtype=object)
+    key = np.where(erased, "", pd.Series(sid, dtype=object) + " / " + pd.Series(aid, dtype=object)) if n else sid
+    people = "{'stakeholder_id': " + _reprs(sid) + ", 'activity_id': " + _reprs(aid) + ", 'seq': "
+
+    def side(prefix: str, present: np.ndarray) -> np.ndarray:
+        if not n:
+            return np.empty(0, dtype=object)
+        numbers = diff[f"{prefix}_seq"].astype("Int64")
+        seqs = np.where(numbers.isna().to_numpy(), "None",
+                        numbers.fillna(0).to_numpy(dtype=np.int64).astype(str)).astype(object)
+        notes = diff[f"{prefix}_notes"].astype(object)
+        notes = notes.where(notes.notna(), None).to_numpy(dtype=object)
+        if not can_see_private:
+            notes = np.where(pd.isna(notes) | (notes == ""), notes, HIDDEN)
+        text = people + seqs + ", 'notes': " + _reprs(notes) + "}"
+        text = np.where(erased, _TOMBSTONE_TEXT, text)
+        return np.where(present, text, None).astype(object)
+
+    out = pd.DataFrame({"seq": np.full(n, int(seq), dtype=np.int64),
+                        "action_id": pd.Series([action_id] * n, dtype=object),
+                        "table_name": "participation", "op": pd.Series(op, dtype=object)}, index=pd.RangeIndex(n))
+    out["old"] = pd.Series(side("old", op != "insert"), dtype=object)
+    out["new"] = pd.Series(side("new", op != "delete"), dtype=object)
+    out["key"] = pd.Series(key, dtype=object)
+    out["erased"] = erased
+    return out
+
+
 def _shared_codes(a: pd.DataFrame, b: pd.DataFrame, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int]:
     """Each row's key (the ``keys`` columns together) as one integer, the same integer for the same key in ``a``
     and in ``b``, and how many distinct keys there are: rows are matched on whole values, never on joined text
@@ -267,7 +388,12 @@ def details_table(changes: pd.DataFrame) -> pd.DataFrame:
     ['stakeholders', 'insert', 's1', '', "{'id': 's1', 'name': 'Ann'}"]
     """
     def text(rows: pd.Series) -> pd.Series:
-        return pd.Series(["" if r is None else str(r) for r in rows], index=rows.index, dtype=object)
+        values = rows.to_numpy(dtype=object)
+        missing = pd.isna(values)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty") and \
+                all(v is None for v in values[missing].tolist()):  # already text (Store.changes(text=True))
+            return pd.Series(np.where(missing, "", values), index=rows.index, dtype=object)
+        return pd.Series(["" if r is None else str(r) for r in values], index=rows.index, dtype=object)
 
     return pd.DataFrame({"table": changes["table_name"].astype(object), "change": changes["op"].astype(object),
                          "row": changes["key"].astype(object), "before": text(changes["old"]),

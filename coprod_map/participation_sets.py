@@ -33,6 +33,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from coprod_map.validate import same_cells
+
 __all__ = ["COLUMNS", "DIFF_COLUMNS", "OPS", "counts_of", "decode", "diff", "drop_rows", "empty", "encode",
            "normalised", "pair_codes", "read", "read_payload", "record_batch", "store_set", "write", "write_keys"]
 
@@ -46,6 +48,21 @@ _COMPRESSION, _LEVEL = "zstd", 1
 
 # --- frames <-> Parquet --------------------------------------------------------------------------
 
+#: Encodings already made of a frame's text columns: (column, cells, codes, distinct) as
+#: ``validate.Texts.known`` gives them (``distinct[codes]`` equals the cells, missing ones as "").
+Known = Iterable[tuple[str, Any, np.ndarray, pa.Array]]
+
+
+def _known_array(name: str, values: np.ndarray, known: Known) -> pa.Array | None:
+    """``values`` (column ``name``) as a dictionary array from an encoding in ``known`` made of these very cells
+    (``validate.same_cells``: the same memory, never a value comparison), or None when there is none."""
+    for column, cells, codes, distinct in known:
+        if column == name and len(codes) == len(values) and same_cells(cells, values):
+            dictionary = distinct if distinct.type == pa.string() else distinct.cast(pa.string())
+            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)), dictionary)
+    return None
+
+
 def _text_array(values: Any) -> tuple[pa.Array, bool]:
     """Object values (``str``; ``None``/NA where missing) -> a dictionary array (each distinct text converted
     once) and whether any is missing."""
@@ -57,8 +74,9 @@ def _text_array(values: Any) -> tuple[pa.Array, bool]:
     return pa.DictionaryArray.from_arrays(indices, dictionary), has_nulls
 
 
-def _arrow_column(series: pd.Series) -> tuple[pa.Array, bool]:
-    """A column as an Arrow array and whether it may hold nulls (kept in the Parquet schema for ``decode``)."""
+def _arrow_column(series: pd.Series, known: Known = ()) -> tuple[pa.Array, bool]:
+    """A column as an Arrow array and whether it may hold nulls (kept in the Parquet schema for ``decode``).
+    ``known``: encodings already made (``_known_array``), used for text columns holding those very cells."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return pa.array(series.to_numpy(dtype=bool)), False
@@ -68,16 +86,21 @@ def _arrow_column(series: pd.Series) -> tuple[pa.Array, bool]:
             values = series.to_numpy(dtype=np.int64, na_value=0)
             return pa.array(values, type=pa.int64(), mask=missing if missing.any() else None), True
         return pa.array(series.to_numpy(dtype=np.int64), type=pa.int64()), False
-    return _text_array(series.to_numpy(dtype=object))
+    values = series.to_numpy(dtype=object)
+    if known:
+        found = _known_array(str(series.name), values, known)
+        if found is not None:
+            return found, False
+    return _text_array(values)
 
 
 _NULLABLE = frozenset({"old_seq", "new_seq", "old_notes", "new_notes"})
 
 
-def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+def _arrow_table(frame: pd.DataFrame, known: Known = ()) -> pa.Table:
     arrays, fields = [], []
     for name in frame.columns:
-        array, has_nulls = _arrow_column(frame[name])
+        array, has_nulls = _arrow_column(frame[name], known)
         arrays.append(array)
         fields.append(pa.field(str(name), array.type, nullable=has_nulls or name in _NULLABLE))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
@@ -155,7 +178,7 @@ def normalised(rows: pd.DataFrame) -> pd.DataFrame:
             missing = pd.isna(values)
             values = np.where(missing, "", values).astype(str).astype(object) if missing.any() else \
                 np.array([str(v) for v in values], dtype=object)
-        out[name] = pd.Series(values, dtype=object)
+        out[name] = pd.Series(values, dtype=object, copy=False)  # the caller's cells when already clean: no copy
     seq = rows["seq"]
     out["seq"] = pd.Series(seq.to_numpy(dtype=np.int64) if seq.dtype == np.int64 else
                            pd.to_numeric(seq).to_numpy(dtype=np.int64))
@@ -219,11 +242,15 @@ def record_batch(conn: Connection, project_id: str, changes: pd.DataFrame) -> di
     return counts
 
 
-def write(conn: Connection, project_id: str, rows: pd.DataFrame, *, before: pd.DataFrame | None = None) -> dict[str, int]:
+def write(conn: Connection, project_id: str, rows: pd.DataFrame, *, before: pd.DataFrame | None = None,
+          known: Known = ()) -> dict[str, int]:
     """Make the live set equal ``rows`` (DB form, with seq). When anything differs: store the new set and add one
     batch change row (diff payload). Returns the counts {"insert","update","delete"} (all 0: nothing written).
 
-    ``before``: the live set as the caller has just read it in this transaction (saves reading it again)."""
+    ``before``: the live set as the caller has just read it in this transaction (saves reading it again).
+    ``known``: encodings of ``rows``' text columns already made (``validate.Texts.known``, an import's validation):
+    a first write builds its dictionary columns from them instead of encoding a million cells again. One is used
+    only for a column holding the very cells it was made of (``validate.same_cells``); the result is the same."""
     after = normalised(rows)
     before = read(conn, project_id) if before is None else normalised(before)
     if len(before):
@@ -239,7 +266,7 @@ def write(conn: Connection, project_id: str, rows: pd.DataFrame, *, before: pd.D
         return counts_of(diff(before, after))
     # Nothing saved yet (a first import, a copy): every row is an insert, so the diff's columns are the set's own,
     # converted to Arrow once for both payloads.
-    table = _arrow_table(after)
+    table = _arrow_table(after, known)
     people, events = (table.column(n).combine_chunks() for n in ("stakeholder_id", "activity_id"))
     pairs = people.indices.to_numpy().astype(np.int64) * max(len(events.dictionary), 1) + events.indices.to_numpy()
     if not pd.Index(pairs).is_unique:

@@ -401,11 +401,13 @@ class Store:
                 final = {t: _merge_rows(t, _saved_provenance(current.table(t), t, like=incoming.table(t)),
                                         incoming.table(t)) for t in TABLES}
             merged = Project(**final, settings=settings, name=row.name)
-            problems = _check(merged, cells_of=incoming)
+            texts = validate.Texts()  # each text column encoded once: the checks share it, participation is written from it
+            problems = _check(merged, cells_of=incoming, texts=texts)
             if problems:
                 raise ImportRejected(problems)
             stored = _stored_form(merged)
-            _write_project(conn, project_id, raw, merged, replace=replace, stored=stored)
+            _write_project(conn, project_id, raw, merged, replace=replace, stored=stored,
+                           known=texts.known(_PARTICIPATION))
             if then is not None:
                 then(conn, settings)
             self._intend(conn, "import", actor)
@@ -499,37 +501,64 @@ class Store:
         return _actions_frame(frame)
 
     def changes(self, project_id: str, action_id: int | None = None, *, can_see_private: bool = False,
-                limit: int | None = None) -> pd.DataFrame:
+                limit: int | None = None, offset: int = 0, text: bool = False) -> pd.DataFrame:
         """The row changes of one action (or all), oldest first: seq, action_id, table_name, op, key, old, new
-        (dicts), erased. Private values show as ``(private)`` unless ``can_see_private``. ``limit``: only the
-        first rows (dicts are built only for those: an import's million rows need not all be shown).
+        (dicts), erased. Private values show as ``(private)`` unless ``can_see_private``. ``limit``/``offset``: only
+        those rows (dicts are built only for those: an import's million rows need not all be shown, and a download
+        can take them a window at a time). ``text``: old and new as the text ``history.details_table`` shows
+        (``str`` of each dict, None when absent), made without keeping a dict per row.
 
         A participation batch row (schema 7) comes back as one row per participation row it changed, shaped like
         the rows written before it (they all share the batch's seq)."""
         limit = None if limit is None else max(int(limit), 0)
+        offset = max(int(offset), 0)
         c = schema.METADATA.tables["changes"]
         mine = sa.and_(c.c.project_id == project_id, c.c.action_id.is_not(None),
                        sa.true() if action_id is None else c.c.action_id == int(action_id))
-        query = sa.select(c.c.seq, c.c.action_id, c.c.table_name, c.c.op, c.c.old, c.c.new).where(
-            mine, c.c.op != participation_sets.BATCH).order_by(c.c.seq)
-        if limit is not None:
-            query = query.limit(limit)
+        plain = sa.and_(mine, c.c.op != participation_sets.BATCH)
+        query = sa.select(c.c.seq, c.c.action_id, c.c.table_name, c.c.op, c.c.old, c.c.new).where(plain).order_by(c.c.seq)
         batches = (sa.select(c.c.seq, c.c.action_id, c.c.payload)
                    .where(mine, c.c.op == participation_sets.BATCH).order_by(c.c.seq))
         with self._read() as conn:
             self._project_row(conn, project_id)
-            rows = history.parse_changes(pd.read_sql(query, conn))
-            payloads = history_replay.driver_rows(conn, batches)
-            rows = history.mask_private(rows, can_see_private=can_see_private)
-            parts = [history.expand_batch(participation_sets.decode(bytes(payload)).iloc[:limit], seq=int(seq),
-                                          action_id=int(action), can_see_private=can_see_private)
-                     for seq, action, payload in payloads if payload is not None]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return rows
-        frame = pd.concat([rows, *parts], ignore_index=True) if len(rows) else pd.concat(parts, ignore_index=True)
-        frame = frame.take(np.argsort(frame["seq"].to_numpy(dtype=np.int64), kind="stable")[:limit])
-        return frame.reset_index(drop=True).astype({"seq": np.int64, "action_id": np.int64})
+            payloads = [(int(seq), int(action), bytes(payload)) for seq, action, payload
+                        in history_replay.driver_rows(conn, batches) if payload is not None]
+            # the window, walked in seq order: runs of JSON rows between batches, then each batch's rows
+            sizes = [history_replay.payload_rows(payload) for _, _, payload in payloads]
+            before = history_replay.rows_before(conn, plain, [seq for seq, _, _ in payloads])
+            stop = None if limit is None else offset + limit
+            pieces: list[pd.DataFrame] = []
+            at, json_at = 0, 0  # merged position, JSON rows passed
+            for k in range(len(payloads) + 1):
+                run = (before[k] if k < len(payloads) else None)  # JSON rows up to this batch (None: all the rest)
+                length = None if run is None else run - json_at
+                lo = max(offset - at, 0)
+                hi = length if stop is None else (stop - at if length is None else min(length, stop - at))
+                if hi is None or hi > lo:
+                    window = query.offset(json_at + lo)
+                    if hi is not None:
+                        window = window.limit(hi - lo)
+                    raw = (history_replay.read_frame(conn, window) if text else pd.read_sql(window, conn))
+                    if len(raw):
+                        pieces.append(history.change_texts(raw, can_see_private=can_see_private) if text else
+                                      history.mask_private(history.parse_changes(raw), can_see_private=can_see_private))
+                if length is None:
+                    break
+                at, json_at = at + length, json_at + length
+                seq, action, payload = payloads[k]
+                lo, hi = max(offset - at, 0), sizes[k] if stop is None else min(sizes[k], stop - at)
+                if hi > lo:
+                    diff = participation_sets.decode(payload).iloc[lo:hi].reset_index(drop=True)
+                    expand = history.batch_texts if text else history.expand_batch
+                    pieces.append(expand(diff, seq=seq, action_id=action, can_see_private=can_see_private))
+                at += sizes[k]
+            if not pieces:  # nothing in the window: the columns, no rows
+                raw = history_replay.read_frame(conn, query.limit(0)) if text else pd.read_sql(query.limit(0), conn)
+                return history.change_texts(raw) if text else history.parse_changes(raw)
+        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        if len(payloads):
+            frame = frame.astype({"seq": np.int64, "action_id": np.int64})
+        return frame
 
     def change_count(self, project_id: str, action_id: int) -> int:
         """How many rows ``action_id`` changed (the rows ``changes`` gives for it), counted without building them."""
@@ -1027,14 +1056,15 @@ def _db_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for name, kind in TABLES[table].items():
         series = frame[name]
-        if kind == "list":
-            out[name] = series.map(join_list).astype(object)
+        if kind == "list":  # an empty list (most cells of most list columns) is "" without a call
+            out[name] = pd.Series(["" if type(v) is list and not v else join_list(v) for v in series.to_numpy(dtype=object)],
+                                  index=frame.index, dtype=object)
         elif kind in ("Int64", "Float64"):
             values = series.astype(object)
             out[name] = values.where(series.notna(), None)
         else:
-            out[name] = series.astype(object)
-    return pd.DataFrame(out, index=frame.index)
+            out[name] = series.astype(object)  # object text already: the same cells, no copy
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def _db_from_raw(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -1154,7 +1184,10 @@ def _rows(frame: pd.DataFrame, **constants: Any) -> _Rows:
         return _Rows()
     columns = [*constants, *frame.columns]
     values = [[value] * len(frame) for value in constants.values()]
-    values += [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
+    for name in frame.columns:
+        cells = frame[name].to_numpy(dtype=object)
+        missing = pd.isna(cells)
+        values.append((np.where(missing, None, cells) if missing.any() else cells).tolist())
     return _Rows(tuple(columns), list(zip(*values, strict=True)))
 
 
@@ -1198,7 +1231,8 @@ def _loaded_form(stored: dict[str, pd.DataFrame], settings_json: str, *, name: s
 
 def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFrame], final: Project,
                    *, replace: bool, only: frozenset[str] = frozenset(TABLES),
-                   stored: dict[str, pd.DataFrame] | None = None, touched: set[str] | None = None) -> None:
+                   stored: dict[str, pd.DataFrame] | None = None, touched: set[str] | None = None,
+                   known: participation_sets.Known = ()) -> None:
     """Make the stored rows equal ``final``, touching only what differs; changed rows get version + 1.
 
     Inserts and updates run parents first, deletes last and children first: a row re-pointed at a
@@ -1206,6 +1240,7 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
     ``final`` no longer holds. ``stored``: ``_stored_form(final)`` when the caller has it already.
     ``touched`` (a merge of one table, ``only``): the joined keys of the only rows that may differ (an edit's
     upserts and deletes); the plans then look at those rows alone, so a one-row edit costs one row.
+    ``known``: encodings of ``final``'s participation text made while validating it (``validate.Texts.known``).
     """
     stored = stored if stored is not None else {}
     nothing: dict[str, Any] = {"delete": [], "update": [], "insert": _Rows()}
@@ -1228,7 +1263,7 @@ def _write_project(conn: Connection, project_id: str, raw: dict[str, pd.DataFram
     with _big_cache(conn, size + len(attributes["insert"])):
         _run_plans(conn, plans, attributes, replace=replace)
     _write_participation(conn, project_id, raw, final, plans, replace=replace, only=only, stored=stored,
-                         touched=touched if only == {_PARTICIPATION} else None)
+                         touched=touched if only == {_PARTICIPATION} else None, known=known)
 
 
 #: ``raw`` key holding, after ``_only_touched``, the largest saved ``seq`` of each table (new rows follow it).
@@ -1271,11 +1306,14 @@ def _lock_project(conn: Connection, project_id: str) -> None:
 
 def _write_participation(conn: Connection, project_id: str, raw: dict[str, pd.DataFrame], final: Project,
                          plans: dict[str, dict[str, Any]], *, replace: bool, only: frozenset[str],
-                         stored: dict[str, pd.DataFrame], touched: set[str] | None = None) -> None:
+                         stored: dict[str, pd.DataFrame], touched: set[str] | None = None,
+                         known: participation_sets.Known = ()) -> None:
     """Participation as one set (``participation_sets.write``: one batch change row): ``final``'s rows when the
     change covers participation, and in every case without the rows of stakeholders and activities this change
     deletes (the cascade SQL no longer does for participation). ``touched``: an edit of participation alone,
-    whose only rows that may differ have these joined keys (diffed alone: ``participation_sets.write_keys``)."""
+    whose only rows that may differ have these joined keys (diffed alone: ``participation_sets.write_keys``).
+    ``known``: encodings of the participation text already made (``participation_sets.write`` uses one only for a
+    column holding the very cells it was made of)."""
     people = [r["k_id"] for r in plans["stakeholders"]["delete"]]
     events = [r["k_id"] for r in plans["activities"]["delete"]]
     if touched is not None and not replace and _write_touched(conn, project_id, raw[_PARTICIPATION], final, touched):
@@ -1293,7 +1331,7 @@ def _write_participation(conn: Connection, project_id: str, raw: dict[str, pd.Da
     if (people or events) and len(rows):
         gone = rows["stakeholder_id"].isin(people).to_numpy() | rows["activity_id"].isin(events).to_numpy()
         rows = rows.loc[~gone]
-    participation_sets.write(conn, project_id, rows, before=before)
+    participation_sets.write(conn, project_id, rows, before=before, known=known)
 
 
 def _write_touched(conn: Connection, project_id: str, before: pd.DataFrame, final: Project, touched: set[str]) -> bool:
@@ -1446,16 +1484,19 @@ def _rows_for_version_bump(stored: pd.DataFrame, final: pd.DataFrame, touched: s
 
 # --- building the project as it would be after a change --------------------------------------------
 
-def _check(project: Project, *, cells_of: Project | None) -> list[Problem]:
-    """The validator's checks on the whole result; character/length checks only on the rows coming in."""
+def _check(project: Project, *, cells_of: Project | None, texts: validate.Texts | None = None) -> list[Problem]:
+    """The validator's checks on the whole result; character/length checks only on the rows coming in.
+    ``texts``: the encoded-columns cache both share (a column the result and the rows coming in hold alike, as on a
+    first import, is encoded once); the caller may write participation from it afterwards."""
     from coprod_map.validate import check_cells, check_project
 
-    problems = check_project(project, cells=False)
+    texts = texts if texts is not None else validate.Texts()
+    problems = check_project(project, cells=False, texts=texts)
     if cells_of is not None:
         for table in TABLES:
             frame = cells_of.table(table)
             if len(frame):
-                problems += check_cells(frame.reset_index(drop=True), table=table)
+                problems += check_cells(frame.reset_index(drop=True), table=table, texts=texts)
     return problems
 
 
@@ -1654,17 +1695,18 @@ def _finish_action(conn: Connection, project_id: str, revision: int) -> None:
                                                       for n in ("seq", "table_name", "op", "old", "new")}))
     if batch_updates is not None and len(batch_updates):
         updates = pd.concat([updates, batch_updates], ignore_index=True) if len(updates) else batch_updates
-    pending = _with_counted(updates, [r for r in counted if r[1] != "update"])
-    if not len(pending) and not intent.get("summary"):
+    added_removed = [(str(t), str(op), int(n)) for t, op, n in counted if op != "update" and int(n)]
+    anything = bool(len(updates) or added_removed)
+    if not anything and not intent.get("summary"):
         return  # a save that changed nothing (same settings saved again) is not worth an entry
-    summary, fields = history.summarise(pending)
+    summary, fields = history.summarise(updates, counts=added_removed)
     if intent.get("summary"):
-        summary = intent["summary"] if not len(pending) else f"{intent['summary']}: {summary}"
-    kind = intent.get("kind") or _inferred_kind(pending)
+        summary = intent["summary"] if not anything else f"{intent['summary']}: {summary}"
+    kind = intent.get("kind") or _inferred_kind(_with_counted(updates, added_removed))
     result = conn.execute(a.insert().values(
         project_id=project_id, at=_now(), actor=intent.get("actor") or (_ACTOR.get() or LOCAL_USER), kind=kind,
         summary=summary, fields="|".join(fields), revision=int(revision), reverts=intent.get("reverts")))
-    if len(pending):
+    if anything:
         conn.execute(c.update().where(*waiting).values(action_id=int(result.inserted_primary_key[0])))
 
 
@@ -1699,23 +1741,10 @@ def _batch_counts(conn: Connection, waiting: tuple, counted: list) -> tuple[list
 
 
 def _with_counted(updates: pd.DataFrame, counted: list) -> pd.DataFrame:
-    """Parsed update rows plus one stand-in row per counted added/removed row (``(table, op, n)`` triples), each
-    with a key of its own, for ``history.summarise``. Categorical table and op names (shared with the updates)
-    and integer keys keep 2,000,000 stand-ins quick to build and to count."""
-    sizes = [int(r[2]) for r in counted]
-    if not sum(sizes):
-        return updates
-    rows = np.repeat(np.arange(len(counted)), sizes)
-    columns, kept = {}, {}
-    for i, name in enumerate(("table_name", "op")):
-        names = list(dict.fromkeys([*updates[name], *(r[i] for r in counted)]))
-        codes = np.array([names.index(r[i]) for r in counted], dtype=np.int64)[rows]
-        columns[name] = pd.Categorical.from_codes(codes, categories=names)
-        kept[name] = pd.Categorical(updates[name], categories=names)
-    others = pd.DataFrame({**columns, "seq": -1, "key": np.arange(1, len(rows) + 1, dtype=np.int64), "erased": False})
-    if not len(updates):
-        return others
-    return pd.concat([updates.assign(**kept), others.astype({"key": object})], ignore_index=True)
+    """The tables ``_inferred_kind`` looks at: those of the parsed update rows and of the counted added/removed rows
+    (``(table, op, n)`` triples, summarised by number: ``history.summarise(..., counts=)``), one row per table."""
+    names = [*(updates["table_name"].unique() if len(updates) else ()), *(r[0] for r in counted)]
+    return pd.DataFrame({"table_name": pd.Series(list(dict.fromkeys(names)), dtype=object)})
 
 
 def _inferred_kind(pending: pd.DataFrame) -> str:

@@ -37,11 +37,13 @@ from coprod_map.errors import Problem
 __all__ = [
     "MAX_CELL_CHARS",
     "REFUSED_RE",
+    "Texts",
     "check_cells",
     "check_project",
     "is_iso_date",
     "plain_code_list",
     "refused_characters",
+    "same_cells",
 ]
 
 MAX_CELL_CHARS = 10_000
@@ -273,7 +275,7 @@ def _encoded(series: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
     elif pd.api.types.is_object_dtype(dtype):
         values = series.to_numpy(dtype=object)
         try:
-            codes, distinct = pd.factorize(values)
+            codes, distinct = _factorize_objects(values)
         except TypeError:  # unhashable cells: a list column
             plain = values.tolist()
             if not set(map(type, plain)) <= {list, tuple}:
@@ -298,16 +300,83 @@ def _encoded(series: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
     return None if values is None else (codes, values)
 
 
-class _Texts:
-    """Per-check cache: each column's text encoded as codes + distinct values (``_encoded``)."""
+#: Below this many cells an object column is factorized directly (``_factorize_objects``).
+_SHARED_MIN = 50_000
+
+
+def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` of an object array: the same codes and distinct values.
+
+    Columns read through an Arrow dictionary hold one Python object per distinct text (a million participation
+    ids are some 40,000 objects, scattered in memory: hashing them row by row is slow). When a sample says so
+    (``_shares_objects``), the objects are told apart by address first (an integer hash table, 3-4x quicker) and
+    only the distinct objects are compared by value. Exact whatever the sample says: one address is one object,
+    so one value, and both passes keep first-appearance order."""
+    if len(values) >= _SHARED_MIN and values.flags.c_contiguous and _shares_objects(values):
+        try:
+            addresses = np.frombuffer(values, dtype=np.intp)  # the cells' object pointers: identity, never read
+        except (TypeError, ValueError, BufferError):
+            addresses = None
+        if addresses is not None and len(addresses) == len(values):
+            by_object, _ = pd.factorize(addresses)
+            one_of_each = np.empty(int(by_object.max()) + 1, dtype=np.intp)
+            one_of_each[by_object] = np.arange(len(values), dtype=np.intp)  # any cell holding that object
+            codes, distinct = pd.factorize(values[one_of_each])
+            return codes[by_object], distinct
+    return pd.factorize(values)
+
+
+def _shares_objects(values: np.ndarray, *, size: int = 4096) -> bool:
+    """True when, in a sample spread over ``values``, texts repeat and every repeat is the same object."""
+    sample = values[:: max(1, len(values) // size)]
+    try:
+        distinct = len(set(sample))
+    except TypeError:  # unhashable cells (lists): the caller's factorize says so
+        return False
+    return distinct < len(sample) and len({id(v) for v in sample}) == distinct
+
+
+def _source(series: pd.Series) -> object:
+    """What identifies a column's cells: its object array (a view, not a copy) or its extension array."""
+    return series.to_numpy(dtype=object) if pd.api.types.is_object_dtype(series.dtype) else series.array
+
+
+def same_cells(a: object, b: object) -> bool:
+    """True when ``a`` and ``b`` are the very same cells: one memory (object arrays: the same data pointer, length
+    and stride, as views of one column are) or one extension array object. Never compares values."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return (a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
+                and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+    return a is b
+
+
+class Texts:
+    """Each text column encoded once (``_encoded``: codes + distinct values), for every check of one validation.
+
+    Keyed by (table, column) AND by the column's cells themselves (``same_cells``): one cache serves
+    ``check_project`` on the merged project and ``check_cells`` on the incoming rows, sharing an encoding only
+    where the two frames hold the same column (a first import). The store then writes participation from the
+    same codes (``known``). A cache is for one validation: the frames must not change while it is in use (it
+    holds their arrays, so their memory is not reused meanwhile)."""
 
     def __init__(self) -> None:
-        self._codes: dict[tuple, tuple[np.ndarray, pa.Array] | None] = {}
+        self._codes: dict[tuple, list[tuple[object, tuple[np.ndarray, pa.Array] | None]]] = {}
 
     def codes(self, key: tuple, series: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
-        if key not in self._codes:
-            self._codes[key] = _encoded(series)
-        return self._codes[key]
+        source = _source(series)
+        entries = self._codes.setdefault(key, [])
+        for cells, encoded in entries:
+            if same_cells(cells, source):
+                return encoded
+        encoded = _encoded(series)
+        entries.append((source, encoded))
+        return encoded
+
+    def known(self, table: str) -> list[tuple[str, object, np.ndarray, pa.Array]]:
+        """The encodings made of ``table``'s columns: (column, cells, codes, distinct) with ``distinct[codes]`` equal
+        to the cells as text (missing cells as ""), for a writer that checks ``same_cells`` before using one."""
+        return [(key[1], cells, *encoded) for key, entries in self._codes.items() if key[0] == table
+                for cells, encoded in entries if encoded is not None]
 
 
 def _spread(flags: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -328,12 +397,12 @@ def _short(value: str, limit: int = 60) -> str:
 
 def check_cells(frame: pd.DataFrame, *, table: str = "", file: str | None = None,
                 columns: Iterable[str] | None = None,
-                source_columns: dict[str, str] | None = None, texts: _Texts | None = None) -> list[Problem]:
+                source_columns: dict[str, str] | None = None, texts: Texts | None = None) -> list[Problem]:
     """Control characters, bidi overrides/invisible characters, and over-long cells, in every text column.
 
     ``texts``: ``check_project``'s cache of encoded columns (keyed by ``table``), so each is encoded once.
     """
-    texts = texts or _Texts()
+    texts = texts or Texts()
     locator = _Locator(table, frame, file=file, source_columns=source_columns)
     problems: list[Problem] = []
     names = [c for c in (columns if columns is not None else frame.columns) if not str(c).startswith("_")]
@@ -375,13 +444,15 @@ def check_cells(frame: pd.DataFrame, *, table: str = "", file: str | None = None
 # --- the whole project ----------------------------------------------------------------------
 
 def check_project(project: model.Project, *, cells: bool = True, references: bool = True,
-                  source_columns: dict[str, dict[str, str]] | None = None) -> list[Problem]:
+                  source_columns: dict[str, dict[str, str]] | None = None,
+                  texts: Texts | None = None) -> list[Problem]:
     """Every problem in a project's tables, in table order. Never raises, changes nothing.
 
     ``cells=False`` skips the character/length checks (the file readers have already run them on
     the raw cells); ``references=False`` skips the cross-table id checks (the importer checks them
 against the project being imported into). ``source_columns`` maps table -> {our column: the file's header} so that
-    problems name the column the user sees.
+    problems name the column the user sees. ``texts``: a cache of encoded columns to fill (and share with
+    ``check_cells`` and the store's participation write, ``Texts``); a new one when not given.
 
     >>> p = model.Project(stakeholders=pd.DataFrame({"id": ["007", "007"], "name": ["Ann", "Bo"], "kind": ["person", "Carer"]}))
     >>> [str(x) for x in check_project(p)]  # doctest: +NORMALIZE_WHITESPACE
@@ -390,7 +461,7 @@ against the project being imported into). ``source_columns`` maps table -> {our 
     """
     source_columns = source_columns or {}
     problems: list[Problem] = []
-    texts = _Texts()
+    texts = texts if texts is not None else Texts()
     for table in model.TABLES:
         frame = project.table(table)
         if frame is None or len(frame) == 0:
@@ -410,12 +481,12 @@ against the project being imported into). ``source_columns`` maps table -> {our 
     return problems
 
 
-def _check_required(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
+def _check_required(loc: _Locator, texts: Texts | None = None) -> list[Problem]:
     problems = []
     for name in REQUIRED[loc.table]:
         if name not in loc.frame.columns:
             continue
-        encoded = (texts or _Texts()).codes((loc.table, name), loc.frame[name])
+        encoded = (texts or Texts()).codes((loc.table, name), loc.frame[name])
         if encoded is not None:  # blank or not, decided once per distinct value
             codes, distinct = encoded
             blank_values = _bools(pc.equal(pc.utf8_trim_whitespace(distinct), ""))
@@ -426,12 +497,12 @@ def _check_required(loc: _Locator, texts: _Texts | None = None) -> list[Problem]
     return problems
 
 
-def _check_keys(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
+def _check_keys(loc: _Locator, texts: Texts | None = None) -> list[Problem]:
     keys = [k for k in KEYS[loc.table] if k in loc.frame.columns]
     if len(keys) != len(KEYS[loc.table]):
         return []
     frame = loc.frame
-    texts = texts or _Texts()
+    texts = texts or Texts()
     encoded = [texts.codes((loc.table, k), frame[k]) for k in keys]
     if all(e is not None for e in encoded) and len(frame):
         if len(encoded) == 1 and len(encoded[0][1]) == len(frame):
@@ -464,14 +535,14 @@ def _code_table(values: pd.Series, codes: dict) -> dict[str, bool]:
     return {v: model.normalise_code(v, codes) is not None for v in values.unique()}
 
 
-def _check_codes(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
+def _check_codes(loc: _Locator, texts: Texts | None = None) -> list[Problem]:
     problems = []
     for (table, column), (codes, what, multi) in CODED.items():
         if table != loc.table or column not in loc.frame.columns:
             continue
         expected = f"Expected one of: {plain_code_list(codes)}."
         series = loc.frame[column]
-        encoded = (texts or _Texts()).codes((table, column), series)
+        encoded = (texts or Texts()).codes((table, column), series)
         if encoded is not None:
             problems += _codes_by_value(loc, column, encoded, codes, multi, f" is not a known {what}. {expected}")
             continue
@@ -586,12 +657,12 @@ def is_iso_date(value: str) -> bool:
 _NUMBER_DTYPES = frozenset({"Int64", "Float64", "int64", "float64", "int32", "float32"})
 
 
-def _check_dates(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
+def _check_dates(loc: _Locator, texts: Texts | None = None) -> list[Problem]:
     problems = []
     for column in DATES.get(loc.table, ()):
         if column not in loc.frame.columns:
             continue
-        encoded = (texts or _Texts()).codes((loc.table, column), loc.frame[column])
+        encoded = (texts or Texts()).codes((loc.table, column), loc.frame[column])
         if encoded is not None:  # each distinct date looked at once
             row_codes, distinct = encoded
             shown = pc.utf8_trim_whitespace(distinct).to_pylist()
@@ -617,9 +688,9 @@ def _check_dates(loc: _Locator, texts: _Texts | None = None) -> list[Problem]:
 
 
 def _check_references(project: model.Project, source_columns: dict[str, dict[str, str]],
-                      texts: _Texts | None = None) -> list[Problem]:
+                      texts: Texts | None = None) -> list[Problem]:
     problems = []
-    texts = texts or _Texts()
+    texts = texts or Texts()
     known = {
         what: _distinct_values(texts, table, project.table(table))
         for what, table in (("stakeholder id", "stakeholders"), ("activity id", "activities"))
@@ -650,7 +721,7 @@ def _check_references(project: model.Project, source_columns: dict[str, dict[str
     return problems
 
 
-def _distinct_values(texts: _Texts, table: str, frame: pd.DataFrame) -> pa.Array | None:
+def _distinct_values(texts: Texts, table: str, frame: pd.DataFrame) -> pa.Array | None:
     """The distinct texts of a table's ``id`` column (None when it has no encoding)."""
     if "id" not in frame.columns:
         return pa.array([], type=pa.large_string())
@@ -659,7 +730,7 @@ def _distinct_values(texts: _Texts, table: str, frame: pd.DataFrame) -> pa.Array
 
 
 def _check_attributes(project: model.Project, source_columns: dict[str, str] | None,
-                      texts: _Texts | None = None) -> list[Problem]:
+                      texts: Texts | None = None) -> list[Problem]:
     problems = []
     frame = project.stakeholders
     if len(frame) == 0:
@@ -669,7 +740,7 @@ def _check_attributes(project: model.Project, source_columns: dict[str, str] | N
         if not categories or attribute not in frame.columns:
             continue
         allowed = [*categories, *ALWAYS_ALLOWED_CATEGORIES]
-        encoded = (texts or _Texts()).codes(("stakeholders", attribute), frame[attribute])
+        encoded = (texts or Texts()).codes(("stakeholders", attribute), frame[attribute])
         values = None if encoded is None else encoded[1]
         if values is not None and all(type(a) is str for a in allowed) and _bools(
                 pc.is_in(values, value_set=pa.array(allowed, type=values.type))).all():

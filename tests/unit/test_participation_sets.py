@@ -316,3 +316,29 @@ def test_a_save_waiting_on_another_keeps_both_sets_of_rows(db) -> None:
     assert not done.is_alive()
     got = {(s, a) for s, a, _ in pairs(store.load(pid))}
     assert {("s2", "a2"), ("s9", "a1")} <= got and len(got) == 6
+
+
+def test_a_first_write_uses_known_codes_only_for_the_very_same_cells(db) -> None:
+    """``write(known=)``: an encoding of these cells gives the same bytes as encoding them again; one made of other
+    cells (same column, same length, other values) is never used."""
+    from coprod_map import validate
+
+    store, pid = db
+    rows = awkward_set()
+    texts = validate.Texts()
+    for name in ("stakeholder_id", "activity_id", "notes"):
+        texts.codes(("participation", name), rows[name])
+    other = rows.assign(notes=rows["notes"].to_numpy(dtype=object)[::-1].copy())  # same length, other cells
+    lying = validate.Texts()
+    lying.codes(("participation", "notes"), other["notes"])
+    pids = [pid, store.create_project("Plain"), store.create_project("Other codes")]
+    with store.engine.begin() as conn:
+        ps.write(conn, pids[0], rows, known=texts.known("participation"))
+        ps.write(conn, pids[1], rows)
+        ps.write(conn, pids[2], rows, known=[(n, c, codes, d) for n, _, codes, d in lying.known("participation")
+                                             for c in [rows["notes"].to_numpy(dtype=object).copy()]])
+        payloads = [ps.read_payload(conn, p) for p in pids]
+        for p in pids:
+            pd.testing.assert_frame_equal(ps.read(conn, p), ps.normalised(rows))
+    assert payloads[0] == payloads[1] == payloads[2]
+    assert [b[1].equals(batches(store, pids[1])[0][1]) for p in pids for b in batches(store, p)] == [True] * 3
