@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures: a PostgreSQL server the tests start themselves)
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_data"
 
@@ -21,6 +23,17 @@ def store(sqlite_url: str):
     from coprod_map.store import Store
 
     s = Store(sqlite_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_store(request, sqlite_url: str):
+    """A store on a fresh SQLite file, then on a fresh PostgreSQL database: the same test runs on both."""
+    from coprod_map.store import Store
+
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    s = Store(url)
     yield s
     s.close()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import new_page, outside_requests, run_app, wait_idle
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

@@ -16,7 +16,6 @@ from coprod_map.errors import ImportRejected, StoreError
 from coprod_map.model import Project, normalise_frame
 from coprod_map.record_store import load_record
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 def _person(i: int) -> pd.DataFrame:

@@ -17,7 +17,6 @@ import pytest
 from coprod_map.conflicts import Conflict, EditConflict, find_conflicts
 from coprod_map.model import Project, normalise_frame
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 STEPS = ("A reads", "B reads", "A saves", "B saves")
 

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from coprod_map import schema
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -16,15 +16,6 @@ from coprod_map.errors import EditRejected
 from coprod_map.model import TABLES, Project, normalise_frame
 from coprod_map.store import Store, acting_as
 from tests.pages._helpers import small_project
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_store(request, sqlite_url):
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    store = Store(url)
-    yield store
-    store.close()
 
 
 def assert_same(a: Project, b: Project) -> None:

@@ -15,8 +15,7 @@ from coprod_map.io.export import table_csv
 from coprod_map.model import normalise_frame
 from coprod_map.privacy import erase_person
 from coprod_map.ui import history_cache
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
-from tests.unit.test_history_participation import any_store, base_project, participation_rows, timeline  # noqa: F401
+from tests.unit.test_history_participation import base_project, participation_rows, timeline  # noqa: F401
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from coprod_map import participation_sets as ps
 from coprod_map.model import Project
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401
 
 AWKWARD = ["", "Zoë", "a \"quoted\" note", "line one\nline two", "tab\there", "'single'", "😀 emoji", "NA", "None",
            "x" * 100_000, "  spaces  ", "=1+1", "\\back\\slash", "日本語", "null"]

@@ -17,7 +17,6 @@ from coprod_map.privacy import erase_person, mentions, pseudonymise, pseudonymis
 from coprod_map.record_store import apply_record_edits, load_record
 from coprod_map.store import Store
 from tests.pages._helpers import small_project
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.unit.test_history_participation import build_v6
 
 NAME = "Zelda Quarmby-Vance"
@@ -145,13 +144,6 @@ def test_retention_reminders():
     assert retention_reminder("2026-03-31", today=today)[0] == "near"
     assert retention_reminder("2026-04-01", today=today) is None
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_store(request, sqlite_url):
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    store = Store(url)
-    yield store
-    store.close()
 
 
 def test_erasure_rewrites_every_participation_batch_holding_the_person(any_store):

@@ -23,7 +23,6 @@ from coprod_map.record_store import (
     record_versions,
 )
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.unit.test_record_store import CYCLES, a_record, small_map
 
 STEPS = ("A reads", "B reads", "A saves", "B saves")

@@ -14,7 +14,6 @@ from coprod_map.model import Project, ProjectSettings, normalise_frame
 from coprod_map.record import RECORD_TABLES, Record, normalise_record_frame
 from coprod_map.record_store import apply_record_edits, import_record, load_record
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401  (until tests/conftest.py registers tests.pg)
 
 CYCLES = [{"name": "Cycle 1", "start": "2026-01-01", "end": "2026-03-31"},
           {"name": "Cycle 2", "start": "2026-04-01", "end": "2026-06-30"}]

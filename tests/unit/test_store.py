@@ -12,7 +12,6 @@ from coprod_map import schema
 from coprod_map.errors import EditRejected, ImportRejected, ProjectNotFound
 from coprod_map.model import NOT_RECORDED, PREFER_NOT_TO_SAY, TABLES, Project, ProjectSettings
 from coprod_map.store import Store, default_database_url
-from tests.pg import pg_server, pg_url  # noqa: F401  (until tests/conftest.py registers tests.pg)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

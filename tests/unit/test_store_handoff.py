@@ -15,7 +15,6 @@ from coprod_map.record import read_record_files
 from coprod_map.record_store import import_with_record
 from coprod_map.sample import load_sample, sample_files, sample_record_files, sample_settings
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401  (until tests/conftest.py registers tests.pg)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

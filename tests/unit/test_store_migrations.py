@@ -12,7 +12,6 @@ from coprod_map import schema
 from coprod_map.errors import StoreError
 from coprod_map.model import NOT_RECORDED
 from coprod_map.store import Store
-from tests.pg import pg_server, pg_url  # noqa: F401
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
