@@ -251,11 +251,19 @@ def expand_batch(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_privat
             if collecting:
                 gc.enable()
 
+    return _batch_frame(seq, action_id, op, old=side("old", op != "insert"), new=side("new", op != "delete"),
+                        key=key, erased=erased)
+
+
+def _batch_frame(seq: int, action_id: Any, op: np.ndarray, *, old: Any, new: Any, key: Any,
+                 erased: np.ndarray) -> pd.DataFrame:
+    """A participation batch's rows in ``Store.changes``' shape: they all share the batch's seq and entry."""
+    n = len(op)
     out = pd.DataFrame({"seq": np.full(n, int(seq), dtype=np.int64),
                         "action_id": pd.Series([action_id] * n, dtype=object),
                         "table_name": "participation", "op": pd.Series(op, dtype=object)}, index=pd.RangeIndex(n))
-    out["old"] = pd.Series(side("old", op != "insert"), dtype=object)
-    out["new"] = pd.Series(side("new", op != "delete"), dtype=object)
+    out["old"] = pd.Series(old, dtype=object)
+    out["new"] = pd.Series(new, dtype=object)
     out["key"] = pd.Series(key, dtype=object)
     out["erased"] = erased
     return out
@@ -354,14 +362,8 @@ def batch_texts(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_private
         text = np.where(erased, _TOMBSTONE_TEXT, text)
         return np.where(present, text, None).astype(object)
 
-    out = pd.DataFrame({"seq": np.full(n, int(seq), dtype=np.int64),
-                        "action_id": pd.Series([action_id] * n, dtype=object),
-                        "table_name": "participation", "op": pd.Series(op, dtype=object)}, index=pd.RangeIndex(n))
-    out["old"] = pd.Series(side("old", op != "insert"), dtype=object)
-    out["new"] = pd.Series(side("new", op != "delete"), dtype=object)
-    out["key"] = pd.Series(key, dtype=object)
-    out["erased"] = erased
-    return out
+    return _batch_frame(seq, action_id, op, old=side("old", op != "insert"), new=side("new", op != "delete"),
+                        key=key, erased=erased)
 
 
 def _shared_codes(a: pd.DataFrame, b: pd.DataFrame, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int]:
