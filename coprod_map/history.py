@@ -227,12 +227,7 @@ def expand_batch(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_privat
     >>> summarise(rows)[0]
     '1 participation record added; 1 participation record changed (notes)'
     """
-    n = len(diff)
-    op = diff["op"].to_numpy(dtype=object)
-    erased = diff["erased"].to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
-    sid = diff["stakeholder_id"].to_numpy(dtype=object)
-    aid = diff["activity_id"].to_numpy(dtype=object)
-    key = np.where(erased, "", pd.Series(sid, dtype=object) + " / " + pd.Series(aid, dtype=object)) if n else sid
+    op, erased, sid, aid, key = _batch_keys(diff)
 
     def side(prefix: str, present: np.ndarray) -> list[dict[str, Any] | None]:
         seqs = diff[f"{prefix}_seq"].astype(object).where(diff[f"{prefix}_seq"].notna(), None).tolist()
@@ -253,6 +248,16 @@ def expand_batch(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_privat
 
     return _batch_frame(seq, action_id, op, old=side("old", op != "insert"), new=side("new", op != "delete"),
                         key=key, erased=erased)
+
+
+def _batch_keys(diff: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
+    """A batch diff's op, erased, stakeholder and activity columns, and each row's key ("" when erased)."""
+    op = diff["op"].to_numpy(dtype=object)
+    erased = diff["erased"].to_numpy(dtype=bool) if len(diff) else np.zeros(0, dtype=bool)
+    sid = diff["stakeholder_id"].to_numpy(dtype=object)
+    aid = diff["activity_id"].to_numpy(dtype=object)
+    key = np.where(erased, "", pd.Series(sid, dtype=object) + " / " + pd.Series(aid, dtype=object)) if len(diff) else sid
+    return op, erased, sid, aid, key
 
 
 def _batch_frame(seq: int, action_id: Any, op: np.ndarray, *, old: Any, new: Any, key: Any,
@@ -341,11 +346,7 @@ def batch_texts(diff: pd.DataFrame, *, seq: int, action_id: Any, can_see_private
     True
     """
     n = len(diff)
-    op = diff["op"].to_numpy(dtype=object)
-    erased = diff["erased"].to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
-    sid = diff["stakeholder_id"].to_numpy(dtype=object)
-    aid = diff["activity_id"].to_numpy(dtype=object)
-    key = np.where(erased, "", pd.Series(sid, dtype=object) + " / " + pd.Series(aid, dtype=object)) if n else sid
+    op, erased, sid, aid, key = _batch_keys(diff)
     people = "{'stakeholder_id': " + _reprs(sid) + ", 'activity_id': " + _reprs(aid) + ", 'seq': "
 
     def side(prefix: str, present: np.ndarray) -> np.ndarray:
