@@ -598,7 +598,7 @@ class Store:
                 refuse = "it holds data of a person who was erased, so it can no longer be taken back."
             if refuse:
                 raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {refuse}")])
-            blocks = history_replay.blocking(conn, project_id, plan)
+            blocks = history_replay.blocking(conn, project_id, plan, action_id=int(action_id))
             if blocks:
                 raise EditRejected([Problem("History", None, None, f"entry {action_id} cannot be taken back: {b}")
                                     for b in blocks])
