@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import date
 from typing import Any
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from coprod_map import history, history_replay, participation_sets, schema
+from coprod_map import history, history_replay, participation_sets, schema, voice_store
 from coprod_map.errors import EditRejected, Problem
 from coprod_map.io.export import csv_bytes, export_project, slug
 from coprod_map.model import Project, join_list, split_list
@@ -79,6 +80,7 @@ def erase_person(store: Store, project_id: str, stakeholder_id: str, *, actor: s
         name = str(found.name or "").strip()
         _drop_from_decisions(conn, project_id, person)
         participation_sets.drop_rows(conn, project_id, stakeholders=[person])  # participation has no SQL cascade
+        voice_store.erase_person_voice(conn, project_id, person, name)  # before its attributes go by cascade
         conn.execute(s.delete().where(s.c.project_id == project_id, s.c.id == person))  # the rest goes by cascade
         store._intend(conn, "erase", actor, summary="a person was erased")
         revision = store._bump(conn, project_id)
@@ -175,7 +177,33 @@ def _scrub_snapshots(conn: sa.Connection, project_id: str, person: str, name: st
                 for r in kept:
                     r["made_by"] = join_list([p for p in split_list(r.get("made_by")) if p != person])
             data["tables"][table] = kept
+        if data.get("participation_set"):  # a snapshot holding the Parquet set (older ones: rows, done above)
+            data["participation_set"] = _scrubbed_set(data["participation_set"], person, name)
         conn.execute(snaps.update().where(snaps.c.id == snap.id).values(data=json.dumps(data, ensure_ascii=False)))
+
+
+def _scrubbed_set(text: str, person: str, name: str) -> str | None:
+    """A snapshot's participation set (base64 Parquet) without the person's rows and with their name replaced by
+    ``ERASED`` in every text of the others, as ``_without_name`` does to a row (ids too, so they still match the
+    snapshot's other tables). Vectorised: each distinct text is looked at once. ``None`` when no row is left;
+    ``text`` itself when nothing changed."""
+    frame = participation_sets.normalised(participation_sets.decode(base64.b64decode(text)))
+    theirs = frame["stakeholder_id"].to_numpy(dtype=object) == person
+    changed = bool(theirs.any())
+    if changed:
+        frame = frame.loc[~theirs].reset_index(drop=True)
+    if name and len(frame):
+        for column in ("stakeholder_id", "activity_id", "notes"):
+            codes, distinct = pd.factorize(frame[column].to_numpy(dtype=object))
+            distinct = np.asarray(distinct, dtype=object)
+            hits = pd.Series(distinct, dtype=object).str.contains(name, regex=False).to_numpy(dtype=bool)
+            if hits.any():
+                distinct[hits] = [str(v).replace(name, ERASED) for v in distinct[hits]]
+                frame[column] = pd.Series(distinct[codes], dtype=object)
+                changed = True
+    if not changed:
+        return text
+    return base64.b64encode(participation_sets.encode(frame)).decode("ascii") if len(frame) else None
 
 
 def mentions(project: Project, text: str) -> pd.DataFrame:

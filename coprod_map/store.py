@@ -15,6 +15,7 @@ History (schema 4): triggers log every row change; ``_bump`` closes each change 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
 import gc
@@ -638,13 +639,21 @@ class Store:
         return _project_from_raw(raw_then, settings, name=str(details["name"]))
 
     def take_snapshot(self, project_id: str, name: str, *, actor: str | None = None) -> int:
-        """Save the whole project (map, record, settings) under ``name``; returns the snapshot's id."""
+        """Save the whole project (map, record, settings) under ``name``; returns the snapshot's id.
+
+        The data is one JSON text: ``name``, ``description``, ``settings``, ``tables`` (each SQL table's rows)
+        and ``participation_set``: the stored Parquet set as it is (base64; ``None`` when there is no
+        participation), not a million row dicts. Snapshots taken before have participation under ``tables``
+        instead (no ``participation_set`` key); ``restore_snapshot`` and the erasure read both forms."""
         name = self._checked_name(name)
         s = schema.METADATA.tables["named_snapshots"]
         with self._write() as conn:
             row = self._project_row(conn, project_id)
+            payload = participation_sets.read_payload(conn, project_id)
             data = {"name": row.name, "description": row.description, "settings": row.settings,
-                    "tables": {t: _plain_rows(conn, t, project_id) for t in schema.HISTORY_TABLES}}
+                    "tables": {t: _plain_rows(conn, t, project_id) for t in schema.HISTORY_TABLES
+                               if t != _PARTICIPATION},
+                    "participation_set": None if payload is None else base64.b64encode(payload).decode("ascii")}
             result = conn.execute(s.insert().values(project_id=project_id, name=name, taken_at=_now(),
                                                     actor=self._actor(actor), data=json.dumps(data, ensure_ascii=False)))
             snapshot_id = int(result.inserted_primary_key[0])
@@ -681,7 +690,12 @@ class Store:
                                            created_at=now, updated_at=now, settings=data.get("settings") or "{}"))
             for table in schema.HISTORY_TABLES:
                 rows = data["tables"].get(table) or []
-                if rows and table == _PARTICIPATION:  # a set since schema 7: written with its history batch
+                if table == _PARTICIPATION and "participation_set" in data:  # a snapshot holding the Parquet set
+                    if data["participation_set"]:
+                        frame = participation_sets.decode(base64.b64decode(data["participation_set"]))
+                        participation_sets.write(conn, new_id, participation_sets.normalised(frame),
+                                                 before=participation_sets.empty())
+                elif rows and table == _PARTICIPATION:  # an older snapshot: rows; a set since schema 7, with its batch
                     frame = pd.DataFrame(rows)
                     participation_sets.write(conn, new_id, frame.reindex(columns=list(participation_sets.COLUMNS)),
                                              before=participation_sets.empty())
@@ -1826,7 +1840,7 @@ def _typed_row(table: str, row: dict[str, Any], *, project_id: str) -> dict[str,
 
 
 def _plain_rows(conn: Connection, table: str, project_id: str) -> list[dict[str, Any]]:
-    if table == _PARTICIPATION:  # the set, as the rows the table held before schema 7 (snapshots keep that form)
+    if table == _PARTICIPATION:  # the set, as the rows the table held before schema 7 (older snapshots' form)
         frame = participation_sets.read(conn, project_id)
         return [{"stakeholder_id": s, "activity_id": a, "seq": int(q), "notes": n} for s, a, q, n in zip(
             frame["stakeholder_id"], frame["activity_id"], frame["seq"].tolist(), frame["notes"], strict=True)]

@@ -58,6 +58,7 @@ __all__ = [
     "apply_idea_edits",
     "change_invitations",
     "decline",
+    "erase_person_voice",
     "form_context",
     "ideas",
     "is_invited",
@@ -650,3 +651,110 @@ def apply_idea_edits(store: Store, project_id: str, *, upserts: pd.DataFrame | N
                 seq += 1
             changed = True
         return store._bump(conn, project_id) if changed else int(row.revision)
+
+
+# --- erasure --------------------------------------------------------------------------------------
+
+def _scrub_answers(value: Any, person: str, name: str, marker: str) -> Any:
+    """``value`` (a submission's answers, parsed) with ``name`` replaced by ``marker`` in every text and
+    ``person`` taken out of every list (the ties chosen from the offered names). Keys stay: they are questions."""
+    if isinstance(value, dict):
+        return {k: _scrub_answers(v, person, name, marker) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_answers(v, person, name, marker) for v in value if v != person]
+    if isinstance(value, str) and name:
+        return value.replace(name, marker)
+    return value
+
+
+def erase_person_voice(conn: Connection, project_id: str, person: str, name: str) -> int:
+    """Take the stakeholder ``person`` (called ``name`` on the map) out of the participant voice tables, inside
+    the caller's erasure transaction (``coprod_map.privacy.erase_person`` calls it before the stakeholder row
+    goes: their attribute values are read here). Returns how many voice rows were deleted or changed.
+
+    What "erase" means here, table by table:
+
+    - **Submissions that are theirs are deleted** with their answers: the ones accepted as them or merged into
+      them (``stakeholder_id``), and the undecided or declined ones tied to nobody that carry their name
+      (compared without case or surrounding spaces) or their email. A pending submission from a namesake goes
+      too: failing to erase is the worse mistake, and a namesake can send theirs again. Their shared sign-in
+      email goes with it.
+    - **Ideas that are theirs** (from their submissions, or raised by them by name) are deleted while the group
+      has not taken them up (status "new", no decision, action or response). Ideas the group has already acted
+      on, discussed, parked or answered are kept, with the author and the link to the submission blanked: the
+      log is the group's account of what it did with what people said, and an anonymous line keeps that
+      account whole without saying who.
+    - **Other people's rows** keep their place; any text naming them (a submission's name, answers or the
+      note back to the participant; an idea's text, author or response) has the name replaced by
+      ``[erased]``, as in the rest of erasure, and their id leaves the ties other participants chose.
+    - **The participant link** stops offering their name (``people_ok``) and loses the invitation of any email
+      held for them: an attribute value that is an email address, or the email shared with a submission of
+      theirs. The map has no email column of its own.
+
+    Nothing is written when none of this finds anything, so the voice tables stay exactly as they were.
+    """
+    from coprod_map.privacy import ERASED  # privacy imports this module
+
+    person = str(person)
+    name = str(name or "").strip()
+    key = name.casefold()
+    v, t, a = _t("voice_submissions"), _t("voice_ideas"), _t("stakeholder_attributes")
+    emails = {normalise_email(str(e)) for e in conn.execute(sa.select(a.c.value).where(
+        a.c.project_id == project_id, a.c.stakeholder_id == person)).scalars()} - {""}
+    subs = conn.execute(sa.select(v.c.id, v.c.name, v.c.answers, v.c.outcome, v.c.stakeholder_id)
+                        .where(v.c.project_id == project_id).order_by(v.c.seq)).all()
+    parsed = {row.id: json.loads(row.answers) if row.answers else {} for row in subs}
+    own = {row.id for row in subs if str(row.stakeholder_id or "") == person}
+    emails |= {normalise_email(str(parsed[i].get("email") or "")) for i in own} - {""}
+    own |= {row.id for row in subs if not str(row.stakeholder_id or "") and (
+        (key and str(row.name or "").strip().casefold() == key)
+        or normalise_email(str(parsed[row.id].get("email") or "")) in emails)}
+    touched = 0
+    if own:
+        touched += conn.execute(sa.delete(v).where(v.c.project_id == project_id, v.c.id.in_(sorted(own)))).rowcount
+    for row in subs:
+        if row.id in own:
+            continue
+        answers = _scrub_answers(parsed[row.id], person, name, ERASED)
+        values = {"name": str(row.name or "").replace(name, ERASED) if name else row.name,
+                  "outcome": str(row.outcome or "").replace(name, ERASED) if name else row.outcome}
+        changed = {k: val for k, val in values.items() if val != getattr(row, k)}
+        if answers != parsed[row.id]:
+            changed["answers"] = json.dumps(answers, ensure_ascii=False)
+        if changed:
+            conn.execute(v.update().where(v.c.project_id == project_id, v.c.id == row.id)
+                         .values(**changed, version=v.c.version + 1))
+            touched += 1
+
+    gone, kept = [], []
+    for row in conn.execute(sa.select(t.c.id, t.c.submission_id, t.c.text, t.c.raised_by, t.c.status,
+                                      t.c.decision_id, t.c.action_id, t.c.response)
+                            .where(t.c.project_id == project_id)).all():
+        text, raised_by, response = (str(x or "") for x in (row.text, row.raised_by, row.response))
+        theirs = str(row.submission_id or "") in own or (key and raised_by.strip().casefold() == key)
+        if theirs and (row.status or "new") == "new" and not (row.decision_id or row.action_id or response):
+            gone.append(row.id)
+            continue
+        new = {"text": text, "raised_by": "" if theirs else raised_by, "response": response,
+               "submission_id": "" if str(row.submission_id or "") in own else str(row.submission_id or "")}
+        if name:
+            new = {k: val.replace(name, ERASED) for k, val in new.items()}
+        changed = {k: val for k, val in new.items() if val != str(getattr(row, k) or "")}
+        if changed:
+            kept.append((row.id, changed))
+    if gone:
+        touched += conn.execute(sa.delete(t).where(t.c.project_id == project_id, t.c.id.in_(gone))).rowcount
+    for idea_id, changed in kept:
+        conn.execute(t.update().where(t.c.project_id == project_id, t.c.id == idea_id)
+                     .values(**changed, version=t.c.version + 1))
+    touched += len(kept)
+
+    link = _link_row(conn, project_id)
+    if link is not None:
+        people_ok, invited = _link_lists(link.people_ok)
+        if person in people_ok or emails & set(invited):
+            conn.execute(_t("voice_links").update().where(_t("voice_links").c.project_id == project_id).values(
+                people_ok=_lists_text([p for p in people_ok if p != person], [e for e in invited if e not in emails]),
+                version=_t("voice_links").c.version + 1))
+            touched += 1
+    return touched

@@ -142,9 +142,10 @@ if not may_manage:
     st.caption("Erasing a person, the retention date and purging old history are for the project's owner.")
 else:
     with st.expander("Erase a person"):
-        st.caption("Removes the stakeholder, their ties, participation, needs and contributions, and their values from "
-                   "the history and the snapshots. This cannot be undone. The audit trail records that an erasure "
-                   "happened, never who.")
+        st.caption("Removes the stakeholder, their ties, participation, needs and contributions, their participant "
+                   "submissions, their ideas the group has not taken up yet (the others stay, without their name), their "
+                   "place on the participant link, and their values from the history and the snapshots. This cannot "
+                   "be undone. The audit trail records that an erasure happened, never who.")
         names = dict(zip(current.stakeholders["id"], current.stakeholders["name"], strict=True))
         if len(names) <= PICK_LIST_LIMIT:
             st.selectbox("Stakeholder", list(names), index=None, key="history_erase_id",
