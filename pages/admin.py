@@ -19,6 +19,8 @@ from coprod_map.ui.widgets import safe_text, show_problems
 access = guard("view", needs_project=False)
 st.title("Backups and access")
 db = store()
+if current_project_id() and access.can("view"):  # members and the retention date below are this project's
+    st.text(f"Project: {db.project_info(current_project_id()).name}")
 is_sqlite = db.engine.url.get_backend_name() == "sqlite"
 whole_database = access.local or access.admin  # a backup holds every project: only for whoever runs the app
 

@@ -136,19 +136,22 @@ with tab_measures:
         "One row per stakeholder; click a column heading to sort. Ties: how many others each one is tied to. "
         "Brokerage (betweenness): the share of shortest paths between others that pass through them. "
         "Constraint: low means their contacts are not tied to each other, so they connect separate circles. "
+        "Community: a group with many ties among themselves (1 is the largest). "
         "Cut point: removing them would split the map. Bridge ties: ties that are the only link between two parts."
         + (" On this large map brokerage is an estimate from a sample." if estimated else "")
     )
     long_table(
         metrics, key="net_metrics_csv", file_name="network-measures.csv", first="most connected",
         column_config={
-            "id": st.column_config.TextColumn("Id"),
+            "id": st.column_config.TextColumn("ID"),
             "name": st.column_config.TextColumn("Name"),
             "degree": st.column_config.NumberColumn("Ties", help="How many different stakeholders they are tied to"),
             "betweenness": st.column_config.NumberColumn(
                 "Brokerage" + (" (estimate)" if estimated else ""), format="%.4f",
                 help="Share of shortest paths between others that pass through them (0 to 1)"),
-            "betweenness_estimated": st.column_config.CheckboxColumn("Estimated", help="Brokerage is an estimate"),
+            # only where brokerage is an estimate (large maps): on a small map the column is all blank ticks
+            "betweenness_estimated": (st.column_config.CheckboxColumn("Estimated", help="Brokerage is an estimate")
+                                      if estimated else None),
             "community": st.column_config.NumberColumn("Community", help="1 is the largest; blank: no ties"),
             "constraint": st.column_config.NumberColumn("Constraint", format="%.3f",
                                                         help="Burt's constraint: low values broker"),
@@ -181,7 +184,8 @@ with tab_mixing:
                       key="net_mix_by", help="Count ties between the groups of this fact: do people mostly "
                       "connect with others like them?")
     matrix = mixing_for(info.id, info.revision, by)
-    chart_with_table(charts.mixing_heatmap(matrix, by=by), matrix.reset_index(),
+    row_heading = _words(by) if _words(by) not in matrix.columns else matrix.index.name  # never two same headings
+    chart_with_table(charts.mixing_heatmap(matrix, by=_words(by)), matrix.rename_axis(row_heading).reset_index(),
                      summary=nw.mixing_sentence(matrix, by=by.replace("_", " ")), key="net_mix")
     if by in ("experience", "roles"):
         st.caption("Someone with several kinds listed counts in each of them, so a tie can be counted more than once.")

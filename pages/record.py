@@ -7,13 +7,14 @@ from datetime import date
 import streamlit as st
 
 from coprod_map.analysis import record as rec
+from coprod_map.analysis.health import RATINGS
 from coprod_map.components import CREDIT
-from coprod_map.model import attribute_columns
-from coprod_map.record import SNAPSHOT_KINDS, cycle_names
+from coprod_map.model import KINDS, attribute_columns
+from coprod_map.record import RETURNED_KINDS, SNAPSHOT_KINDS, cycle_names
 from coprod_map.ui import record_cache as rc
 from coprod_map.ui.auth import may_see_private
 from coprod_map.ui.cache import load_project
-from coprod_map.ui.editing import show_message
+from coprod_map.ui.editing import attribute_words, show_message
 from coprod_map.ui.state import require_project
 from coprod_map.ui.widgets import chart_with_table, safe_text
 from coprod_map.viz import record_charts as charts
@@ -65,8 +66,13 @@ with tabs[2]:
     by = st.selectbox("Totals by", choices, format_func=lambda c: words.get(c, c.replace("_", " ")),
                       key="record_recip_by", help="Group the totals by what came back, or by a stakeholder attribute.")
     by_group = rec.reciprocity_by_group(record, project, by=by)
+    coded = {"returned_kind": RETURNED_KINDS, "kind": KINDS}.get(by)
+    if coded:  # codes such as feedback_on_influence in the words the editor offers
+        by_group = by_group.assign(group=by_group["group"].map(coded).fillna(by_group["group"]))
     unreturned = rec.unreturned_contributions(record, project)
-    chart_with_table(charts.reciprocity_chart(by_group), by_group,
+    chart_with_table(charts.reciprocity_chart(by_group),
+                     by_group.rename(columns={"group": attribute_words(words.get(by, by)),
+                                              "nothing_returned": "nothing returned"}),
                      summary=f"{len(unreturned)} of {len(record.reciprocity)} contributions have nothing returned yet.",
                      key="record_recip_chart")
     st.subheader("Totals per person")
@@ -93,6 +99,7 @@ with tabs[3]:
     attributes = attribute_columns(project.stakeholders)
     if attributes:
         group_by = st.selectbox("Unmet needs by", attributes, key="record_needs_by",
+                                format_func=lambda a: a.replace("_", " "),
                                 help="An unmet need may be one reason a group takes part less than expected.")
         gaps = rec.representation_figures(project, cycle=None)
         st.dataframe(rec.unmet_needs_by_group(record, project, by=group_by, gaps=gaps), hide_index=True,
@@ -143,11 +150,11 @@ with tabs[5]:
     st.subheader("Ten-component health check")
     st.caption(safe_text(CREDIT))
     table = rc.health_for(info.id, info.revision)
-    strong = int((table["score"] == 3).sum())
-    none = int((table["score"] == 0).sum())
-    chart_with_table(charts.health_chart(table), table, key="record_health_chart",
-                     summary=f"The data gives strong evidence for {strong} of the ten components and none yet for "
-                             f"{none}. Markers show how participants scored each component, per cycle.")
+    ratings = table["rating"].value_counts()
+    found = ", ".join(f"{label} for {int(ratings[label])}" for label in RATINGS.values() if label in ratings)
+    chart_with_table(charts.health_chart(table), table.drop(columns=["component"]), key="record_health_chart",
+                     summary=f"Of the ten components, the data gives {found}. Markers show how participants "
+                             "scored each component (1 to 5), per cycle.")
     st.dataframe(table[["name", "rating", "evidence"]], hide_index=True, width="stretch")
     st.subheader("Self-assessment scores")
     st.caption("Each participant scores each component from 1 (not at all) to 5 (fully). Use an anonymous code, "

@@ -12,6 +12,7 @@ from coprod_map.ui.state import require_project
 
 info = require_project()
 st.title("Share a report")
+st.text(f"Project: {info.name}")
 st.caption(
     "One file for the steering group and the community: the headline gaps, who is missing, the network, "
     "decisions, actions and the health check. It opens in any web browser without the internet, and prints "

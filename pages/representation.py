@@ -5,15 +5,44 @@ from __future__ import annotations
 import streamlit as st
 
 from coprod_map.analysis.representation import INVOLVEMENT_MODES, MODES, PERIODS
-from coprod_map.model import AFFECTED_LEVELS, INVOLVEMENT_LEVELS
+from coprod_map.model import AFFECTED_LEVELS, INVOLVEMENT_LEVELS, KINDS
 from coprod_map.ui import representation_cache as cache
 from coprod_map.ui.state import require_project
 from coprod_map.ui.widgets import chart_with_table, safe_text
 
 SHOWN_ROWS = 1000
 
+_cc = st.column_config
+#: the "affected but not involved" table in plain words (the codes stay in the data and the download)
+MISSING_COLUMNS = {
+    "id": _cc.TextColumn("ID"),
+    "name": _cc.TextColumn("Name"),
+    "kind": _cc.SelectboxColumn("Kind", options=list(KINDS), format_func=lambda k: KINDS.get(k, k)),
+    "affected": _cc.SelectboxColumn("How affected", options=list(AFFECTED_LEVELS),
+                                    format_func=lambda v: AFFECTED_LEVELS.get(v, v)),
+    "involvement": _cc.SelectboxColumn("Involvement", options=list(INVOLVEMENT_LEVELS),
+                                       format_func=lambda v: INVOLVEMENT_LEVELS.get(v, v)),
+    "roles": _cc.TextColumn("Roles"),
+    "last_took_part": _cc.TextColumn("Last took part", help="The date of the last activity they came to, "
+                                     "if any (blank: never)"),
+}
+#: "who speaks for each group": the group's name only (its id would show twice), counts explained
+VOICE_COLUMNS = {
+    "group_name": _cc.TextColumn("Group"),
+    "status": _cc.TextColumn("Voice", help="direct voice: someone taking part belongs to the group or was "
+                             "chosen by it; proxy only: only others speak for it; basis not recorded: someone speaks for it, but "
+                             "on what basis is not recorded; no voice: nobody taking part speaks for it"),
+    "direct": _cc.NumberColumn("Direct voices", help="People taking part who have lived experience of the group, "
+                               "or were elected or nominated by it"),
+    "proxy": _cc.NumberColumn("Proxies", help="People taking part who speak for the group without belonging to it"),
+    "basis_not_recorded": _cc.NumberColumn("Basis not recorded",
+                                           help="People who speak for the group without a recorded basis"),
+    "proxies": _cc.TextColumn("Proxies' names"),
+}
+
 info = require_project()
 st.title("Who is involved")
+st.text(f"Project: {info.name}")
 st.caption(
     "Compare the people your work affects with the people taking part. Shares leave out answers that "
     "are not known; the range shows how far chance alone could move the figures."
@@ -125,7 +154,8 @@ with missing_tab:
     who = cache.missing(info.id, info.revision, options)
     st.subheader("Affected but not involved")
     st.caption(f"{len(who)} affected stakeholders have not taken part in the chosen period.")
-    st.dataframe(who if len(who) <= SHOWN_ROWS else who.head(SHOWN_ROWS), hide_index=True, width="stretch")
+    st.dataframe(who if len(who) <= SHOWN_ROWS else who.head(SHOWN_ROWS), hide_index=True, width="stretch",
+                 column_config=MISSING_COLUMNS)
     if len(who) > SHOWN_ROWS:  # a table of tens of thousands of rows is slow to send on every change
         st.caption(f"The table shows the first {SHOWN_ROWS:,} of {len(who):,}; download the full list below.")
         st.download_button("Download the full list (CSV)", key="rep_missing_csv", mime="text/csv",
@@ -138,7 +168,8 @@ with missing_tab:
         f"{proxy_only} groups are spoken for only by proxies: nobody involved has lived experience of "
         "them or was chosen by them. Each can become an action on the record page."
     )
-    st.dataframe(voices, hide_index=True, width="stretch")
+    st.dataframe(voices, hide_index=True, width="stretch", column_config=VOICE_COLUMNS,
+                 column_order=[c for c in VOICE_COLUMNS if c in voices.columns])
 
 with time_tab:
     if involvement == "rung":

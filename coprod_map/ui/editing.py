@@ -60,7 +60,7 @@ from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import store
 from coprod_map.ui.widgets import safe_text, show_problems
 
-__all__ = ["column_config", "discard_changes", "editor_key", "quick_add_stakeholder", "save_mine_anyway", "table_editor"]
+__all__ = ["attribute_words", "column_config", "discard_changes", "editor_key", "quick_add_stakeholder", "save_mine_anyway", "table_editor"]
 
 #: Above this many stakeholders, "From"/"To"/"Stakeholder" columns are typed ids, not drop-downs.
 MAX_ID_OPTIONS = 2000
@@ -68,6 +68,16 @@ _DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"
 #: Tables with a version per row (the others fall back to "the project changed: make the change again").
 _VERSIONED = ("stakeholders", "relationships", "activities")
 _NOT_ALLOWED = "Nothing was saved: your role in this project does not let you change it."
+
+
+def attribute_words(attribute: str) -> str:
+    """An attribute's name as a heading: ``age_band`` -> ``Age band`` (as the other pages show it).
+
+    >>> attribute_words("age_band"), attribute_words("BME status")
+    ('Age band', 'BME status')
+    """
+    words = attribute.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
 
 
 def _nonce_key(table: str) -> str:
@@ -257,7 +267,7 @@ def column_config(table: str, project: Project, shown: pd.DataFrame | None = Non
                 if special not in categories:
                     categories.append(special)
             config[attribute] = cc.SelectboxColumn(
-                attribute, help=labels.field_help(table, attribute), options=_options(categories, present(attribute))
+                attribute_words(attribute), help=labels.field_help(table, attribute), options=_options(categories, present(attribute))
             )
         return config
     if table == "relationships":
@@ -599,7 +609,7 @@ def quick_add_stakeholder(project: Project, info: ProjectInfo) -> None:
                 categories = list(project.settings.attributes.get(attribute, []))
                 choices = ["", *categories, *[c for c in (NOT_RECORDED, PREFER_NOT_TO_SAY) if c not in categories]]
                 attributes[attribute] = columns[i % len(columns)].selectbox(
-                    attribute, choices, help=labels.field_help("stakeholders", attribute),
+                    safe_text(attribute_words(attribute)), choices, help=labels.field_help("stakeholders", attribute),
                     format_func=lambda c: c or "(leave blank)", key=f"quick_add_attr_{attribute}",
                 )
         notes = st.text_input("Notes", help=h["notes"])

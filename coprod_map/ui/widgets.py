@@ -15,11 +15,14 @@ import streamlit as st
 
 from coprod_map.errors import Problem, problems_frame
 
-__all__ = ["SHOWN_ROWS", "chart_with_table", "long_table", "safe_text", "show_once", "show_problems"]
+__all__ = ["MISSING_NOTE", "SHOWN_ROWS", "chart_with_table", "long_table", "safe_text", "show_once", "show_problems"]
 
 #: the most rows a table sends to the browser: longer ones are slow to send on every change (50 ms at
 #: 100,000 rows), and the whole table is a download instead
 SHOWN_ROWS = 20_000
+
+#: under a chart's table that has gaps (Streamlit shows a missing figure as "None", which can be read as zero)
+MISSING_NOTE = "None in the table means no figure: not known, or too few people to show safely."
 
 # Everything Streamlit's markdown treats specially: CommonMark punctuation, plus ``:`` (emoji
 # shortcodes and ``:red[...]``), ``$`` (LaTeX) and ``~`` (strikethrough).
@@ -108,6 +111,8 @@ def chart_with_table(
     st.caption(safe_text(summary))
     with st.expander(table_label):
         st.dataframe(table, hide_index=True, width="stretch")
+        if table.isna().to_numpy().any():  # Streamlit draws a missing figure as the word None: say what it means
+            st.caption(MISSING_NOTE)
     return result
 
 

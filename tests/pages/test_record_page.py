@@ -160,3 +160,18 @@ def test_changing_an_id_to_one_already_used_is_refused_not_overwritten(app):
     problems = [d.value for d in at.dataframe if "what to fix" in d.value.columns]
     assert problems and problems[0]["what to fix"].str.contains("'D1': this id is already used").any()
     assert problems[0]["what to fix"].str.contains("'D3'").any()
+
+
+def test_health_summary_counts_each_rating_and_contributions_show_words(app):
+    _, pid = app
+    at = page("record", pid)
+    health = next(d.value for d in at.dataframe if list(d.value.columns) == ["name", "rating", "evidence"])
+    counted = health["rating"].value_counts()  # an independent count from the table beside the chart
+    summary = next(c.value for c in at.caption if c.value.startswith("Of the ten components"))
+    for rating, n in counted.items():
+        assert f"{rating} for {n}" in summary.replace("\\", "")
+    assert "none yet for 0" not in summary
+    totals = next(d.value for d in at.dataframe if "nothing returned" in d.value.columns)
+    groups = set(totals["What came back"])
+    assert "Feedback on what their input changed" in groups and "feedback_on_influence" not in groups
+    assert "Nothing yet" in groups  # contributions with nothing returned, not the code "none"

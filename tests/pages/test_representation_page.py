@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from coprod_map.analysis import representation
 from coprod_map.ui import cache
 from coprod_map.ui import representation_cache as rc
+from coprod_map.ui.widgets import MISSING_NOTE
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "representation.py")
 
@@ -106,3 +107,27 @@ def test_participation_is_prepared_once_and_rematched_after_the_project_is_read_
     options = rc.options_key(mode="register", affected_level=1, involvement="took_part", rung="involved", start="",
                              end="", cycles=None, min_cell=int(again.settings.min_cell))
     pd.testing.assert_frame_equal(rc.missing(project_id, revision, options), representation.missing_stakeholders(again))
+
+
+def test_page_names_the_project_and_explains_none_in_suppressed_tables(page):
+    at, store, project_id = page
+    assert f"Project: {store.project_info(project_id).name}" in [t.value for t in at.text]
+    gap_table = at.dataframe[0].value
+    assert gap_table.isna().to_numpy().any()  # the sample's 16-24 band is too small to show
+    assert MISSING_NOTE in [c.value for c in at.caption]
+
+
+def test_who_is_missing_tables_show_words_not_codes(page):
+    at, _, _ = page
+    who = next(d for d in at.dataframe if "last_took_part" in d.value.columns)
+    # the data keeps the codes (the download is the same list); headings and values on screen are words
+    config = json.loads(who.proto.columns)  # the column config as sent to the browser
+    assert config["last_took_part"]["label"] == "Last took part"
+    options = {o["value"]: o["label"] for o in config["involvement"]["type_config"]["options"]}
+    assert set(who.value["involvement"]) <= set(options) and options["not_involved"] == "Not involved"
+    affected = {o["value"]: o["label"] for o in config["affected"]["type_config"]["options"]}
+    assert set(who.value["affected"]) <= set(affected) and affected[3] == "Strongly"
+    voices = next(d for d in at.dataframe if "status" in d.value.columns)
+    shown = json.loads(voices.proto.columns)
+    assert shown["group_name"]["label"] == "Group" and shown["basis_not_recorded"]["label"] == "Basis not recorded"
+    assert "group" not in list(voices.proto.column_order)  # the id column would show each group twice

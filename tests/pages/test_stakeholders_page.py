@@ -177,3 +177,11 @@ def test_discard_my_changes_drops_a_refused_edit(app):
     assert not next(t for t in at.text_input if t.key == "search_stakeholders").disabled
     assert store.revision(project_id) == before_rev
     assert at.data_editor[0].value["id"].tolist() == ["s1", "s2", "s3"]
+
+
+def test_attribute_names_read_as_words_in_the_quick_add_form(sample_project, monkeypatch):
+    store, project_id = sample_project
+    monkeypatch.setenv("COPROD_MAP_DB", store.url_display)
+    at = page("stakeholders", project_id)
+    labels = {s.key: s.label for s in at.selectbox if s.key and s.key.startswith("quick_add_attr_")}
+    assert labels["quick_add_attr_age_band"] == "Age band" and "age_band" not in labels.values()
