@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -32,7 +33,7 @@ import sqlalchemy as sa
 from coprod_map import history, history_replay, participation_sets, schema, voice_store
 from coprod_map.errors import EditRejected, Problem
 from coprod_map.io.export import csv_bytes, export_project, slug
-from coprod_map.model import Project, join_list, split_list
+from coprod_map.model import NOT_RECORDED, PREFER_NOT_TO_SAY, Project, join_list, split_list
 from coprod_map.store import Store, _lock_project
 
 __all__ = ["ERASED", "erase_person", "mentions", "pseudonymise", "pseudonymised_export", "retention_reminder"]
@@ -81,6 +82,7 @@ def erase_person(store: Store, project_id: str, stakeholder_id: str, *, actor: s
         _drop_from_decisions(conn, project_id, person)
         participation_sets.drop_rows(conn, project_id, stakeholders=[person])  # participation has no SQL cascade
         voice_store.erase_person_voice(conn, project_id, person, name)  # before its attributes go by cascade
+        _erase_lone_categories(conn, project_id, person)  # before its attributes go, and before ``_bump``
         conn.execute(s.delete().where(s.c.project_id == project_id, s.c.id == person))  # the rest goes by cascade
         store._intend(conn, "erase", actor, summary="a person was erased")
         revision = store._bump(conn, project_id)
@@ -105,6 +107,106 @@ def erase_person(store: Store, project_id: str, stakeholder_id: str, *, actor: s
         _scrub_batches(conn, project_id, person, name)
         _scrub_snapshots(conn, project_id, person, name, needs)
     return revision
+
+
+def _erase_lone_categories(conn: sa.Connection, project_id: str, person: str) -> None:
+    """Take out of the settings every attribute category only this person held. Call before their rows go.
+
+    An import makes each distinct value of an attribute column one of its categories, so a free-text column (an
+    email, the name of someone a person cares for) puts one person's value into the project's settings, where it
+    points at them as surely as their row did. A category is erased when the person held it, no other stakeholder
+    holds it (then it describes a group, not them), the reference population does not list it (then it describes
+    the population) and it is not "not recorded" or "prefer not to say". It leaves the current settings' list; in
+    the settings kept by history (``projects`` change rows, old and new) and by named snapshots it becomes
+    ``ERASED`` in that attribute's list (once: a list never names a category twice), all else as it was. The
+    current settings are written before the erasure's ``_bump``, so their change row belongs to the one "erase"
+    entry (written after it, the row would wait and join whichever action came next); that row is rewritten here
+    with the rest of history, since its ``old`` holds the value."""
+    a, ref = schema.METADATA.tables["stakeholder_attributes"], schema.METADATA.tables["reference"]
+    p, c = schema.METADATA.tables["projects"], schema.METADATA.tables["changes"]
+    snaps = schema.METADATA.tables["named_snapshots"]
+    special = {NOT_RECORDED, PREFER_NOT_TO_SAY}
+    held = {(str(r[0]), str(r[1])) for r in conn.execute(sa.select(a.c.attribute, a.c.value).where(
+        a.c.project_id == project_id, a.c.stakeholder_id == person)) if r[1] and str(r[1]).strip().casefold() not in special}
+    if not held:
+        return
+    values = sorted({v for _, v in held})
+    shared = {(str(r[0]), str(r[1])) for r in conn.execute(sa.select(a.c.attribute, a.c.value).distinct().where(
+        a.c.project_id == project_id, a.c.stakeholder_id != person, a.c.value.in_(values)))}
+    listed = {(str(r[0]), str(r[1])) for r in conn.execute(sa.select(ref.c.attribute, ref.c.category).where(
+        ref.c.project_id == project_id, ref.c.category.in_(values)))}
+    lone: dict[str, set[str]] = {}
+    for attribute, value in held - shared - listed:
+        lone.setdefault(attribute, set()).add(value)
+    if not lone:
+        return
+
+    def rewritten(text: Any, *, drop: bool) -> str | None:
+        """Settings JSON ``text`` with the lone categories dropped (or replaced); ``None`` when nothing changed."""
+        settings = json.loads(text or "{}") if isinstance(text, str) else None
+        lists = settings.get("attributes") if isinstance(settings, dict) else None
+        changed = False
+        for attribute, gone in lone.items():
+            old = lists.get(attribute) if isinstance(lists, dict) else None
+            if not isinstance(old, list) or not any(isinstance(v, str) and v in gone for v in old):
+                continue
+            if drop:
+                new = [v for v in old if not (isinstance(v, str) and v in gone)]
+            else:
+                new = [ERASED if isinstance(v, str) and v in gone else v for v in old]
+                new = [v for i, v in enumerate(new) if v != ERASED or new.index(ERASED) == i]
+            lists[attribute], changed = new, True
+        return json.dumps(settings, ensure_ascii=False) if changed else None
+
+    # the database narrows the rows when every value is written the same in any JSON (plain ASCII); else all are read
+    plain = all(v.isascii() and json.dumps(v)[1:-1] == v for gone in lone.values() for v in gone)
+
+    def holding(column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+        return sa.or_(*(column.contains(v, autoescape=True) for gone in lone.values() for v in gone)) if plain else sa.true()
+
+    current = rewritten(conn.execute(sa.select(p.c.settings).where(p.c.id == project_id)).scalar_one(), drop=True)
+    if current is not None:
+        conn.execute(p.update().where(p.c.id == project_id).values(settings=current))
+    updates = []
+    for seq, old, new in conn.execute(sa.select(c.c.seq, c.c.old, c.c.new).where(
+            c.c.project_id == project_id, c.c.table_name == "projects", sa.or_(holding(c.c.old), holding(c.c.new)))):
+        texts = []
+        for text in (old, new):
+            row = json.loads(text) if text else None
+            settings = rewritten(row.get("settings"), drop=False) if isinstance(row, dict) else None
+            texts.append(text if settings is None else json.dumps({**row, "settings": settings}, ensure_ascii=False))
+        if texts != [old, new]:
+            updates.append({"k": int(seq), "o": texts[0], "n": texts[1]})
+    if updates:
+        conn.execute(c.update().where(c.c.seq == sa.bindparam("k"))
+                     .values(old=sa.bindparam("o"), new=sa.bindparam("n")), updates)
+
+    def spliced(text: str) -> str | None:
+        """Snapshot data ``text`` with its settings rewritten (``None``: unchanged). A big project's snapshot is
+        100+ MB of JSON and its settings come third: only the keys up to them are decoded, the rest kept as text."""
+        decode, space = json.JSONDecoder().raw_decode, re.compile(r"[ \t\n\r]*")
+        at = space.match(text, 1).end() if text.startswith("{") else -1
+        while at >= 0 and text.startswith('"', at):
+            key, at = decode(text, at)
+            at = space.match(text, space.match(text, at).end() + 1).end()  # past the colon
+            if key not in ("name", "description", "settings"):
+                break  # another order (or the big tables first): decode it all
+            start = at
+            value, at = decode(text, at)
+            if key == "settings":
+                settings = rewritten(value, drop=False)
+                return None if settings is None else text[:start] + json.dumps(settings, ensure_ascii=False) + text[at:]
+            at = space.match(text, at).end()
+            at = space.match(text, at + 1).end() if text.startswith(",", at) else -1
+        data = json.loads(text)
+        settings = rewritten(data.get("settings"), drop=False)
+        return None if settings is None else json.dumps({**data, "settings": settings}, ensure_ascii=False)
+
+    for snap in conn.execute(sa.select(snaps.c.id, snaps.c.data).where(
+            snaps.c.project_id == project_id, holding(snaps.c.data))).all():
+        data = spliced(snap.data)
+        if data is not None:
+            conn.execute(snaps.update().where(snaps.c.id == snap.id).values(data=data))
 
 
 def _history_holding(conn: sa.Connection, project_id: str, texts: list[str]) -> pd.DataFrame:
