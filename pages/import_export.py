@@ -3,7 +3,7 @@
 import streamlit as st
 
 from coprod_map.io.export import FORMATS, export_project
-from coprod_map.io.templates import TEMPLATES, template
+from coprod_map.io.templates import DATE_WORDS, TEMPLATES, template
 from coprod_map.model import empty_project
 from coprod_map.store import acting_as
 from coprod_map.ui.auth import actor, allowed, may_see_private
@@ -17,6 +17,8 @@ st.title("Import and export")
 st.text(f"Project: {info.name}")
 
 st.header("Import files")
+st.caption("Dates: " + DATE_WORDS + " Numbers such as 03/04/2025 are read day first unless the file shows "
+           "otherwise; the import says how it read them.")
 with acting_as(actor()):  # the import runs in this page run: the audit trail names the signed-in person
     upload_wizard(info)
 

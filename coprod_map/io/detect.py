@@ -9,13 +9,37 @@ from coprod_map.errors import ImportRejected, Problem
 from coprod_map.io import tables
 from coprod_map.io.tables import Sheet, header_key
 
-__all__ = ["ATTENDANCE_EVENT", "ATTENDANCE_PERSON", "Detection", "classify_headers", "detect_content", "rename_headers"]
+__all__ = ["ATTENDANCE_DATE", "ATTENDANCE_EVENT", "ATTENDANCE_FIRST_NAME", "ATTENDANCE_LAST_NAME", "ATTENDANCE_NOTES",
+           "ATTENDANCE_PERSON", "Detection", "classify_headers", "detect_content", "has_attendance_person",
+           "rename_headers"]
 
-ATTENDANCE_PERSON = ("person", "name", "participant", "attendee", "attendees", "participant_name", "full_name",
-                     "person_name", "who", "attendee_name")
-ATTENDANCE_EVENT = ("event", "activity", "session", "meeting", "workshop", "event_name", "activity_title",
-                    "session_name", "activity_name", "event_title", "session_title")
-ATTENDANCE_DATE = ("date", "event_date", "session_date", "activity_date", "meeting_date")
+# Headers (``header_key`` forms) an attendance list may use for each of its columns, the most specific first:
+# when two headers could fill one column, the first in its list is used (and a notice names the other).
+#: one column with the person's whole name
+ATTENDANCE_PERSON = ("full_name", "participant_name", "attendee_name", "person_name", "participant", "attendee",
+                     "attendees", "person", "name", "who")
+#: a first name and a last name column, joined with a space (used when no column has the whole name)
+ATTENDANCE_FIRST_NAME = ("first_name", "firstname", "forename", "given_name")
+ATTENDANCE_LAST_NAME = ("last_name", "lastname", "surname", "family_name")
+ATTENDANCE_EVENT = ("session_name", "session_title", "event_name", "event_title", "activity_name", "activity_title",
+                    "course_name", "course_title", "group_session", "session", "meeting", "workshop", "event",
+                    "activity", "course")
+ATTENDANCE_DATE = ("date_attended", "attended_on", "attendance_date", "date_of_attendance", "session_date",
+                   "date_of_session", "event_date", "date_of_event", "meeting_date", "date_of_meeting",
+                   "activity_date", "date_of_activity", "date", "when")
+#: notes on one person's taking part (participation notes)
+ATTENDANCE_NOTES = ("notes", "note", "comments", "comment")
+
+
+def has_attendance_person(keys: set[str]) -> bool:
+    """Whether headers (``header_key`` forms) name who took part: a whole-name column, or first and last name.
+
+    >>> has_attendance_person({"first_name", "surname"}), has_attendance_person({"first_name", "session"})
+    (True, False)
+    """
+    return bool(keys & set(ATTENDANCE_PERSON)) or bool(keys & set(ATTENDANCE_FIRST_NAME) and
+                                                       keys & set(ATTENDANCE_LAST_NAME))
+
 
 BUNDLE_SIGNATURES = (
     ("participation", ("stakeholder_id", "activity_id")),
@@ -48,6 +72,8 @@ def classify_headers(headers: list[str]) -> tuple[str, str | None]:
     ('bundle_csv', 'stakeholders')
     >>> classify_headers(["Participant", "Session", "Date"])
     ('attendance', None)
+    >>> classify_headers(["First name", "Surname", "Course", "Date attended"])
+    ('attendance', None)
     """
     keys = [header_key(h) for h in headers]
     found = set(keys)
@@ -65,7 +91,7 @@ def classify_headers(headers: list[str]) -> tuple[str, str | None]:
         return "gephi_nodes", None
     if "id" in found:
         return "bundle_csv", "stakeholders"
-    if found & set(ATTENDANCE_PERSON) and found & set(ATTENDANCE_EVENT):
+    if has_attendance_person(found) and found & set(ATTENDANCE_EVENT):
         return "attendance", None
     if "label" in found:
         return "kumu", "elements"

@@ -21,9 +21,9 @@ from pandas.api.types import infer_dtype
 
 from coprod_map import model, validate
 from coprod_map.errors import ImportRejected, Problem
-from coprod_map.io import attendance, bundle, gephi, kumu, record_io
-from coprod_map.io.detect import Detection, detect_content
-from coprod_map.io.tables import Part, Sheet
+from coprod_map.io import attendance, bundle, dates, gephi, kumu, record_io
+from coprod_map.io.detect import ATTENDANCE_DATE, Detection, detect_content
+from coprod_map.io.tables import Part, Sheet, header_key
 from coprod_map.record import Record
 
 __all__ = ["FORMATS", "MAX_PROBLEMS", "DetectedFile", "Staged", "check_files", "detect", "read_files"]
@@ -143,12 +143,40 @@ def _sheet_parts(sheet: Sheet, fmt: str, table: str | None, out: _Collected) -> 
         part, problems, notices = gephi.edges_part(sheet)
         parts = [part] if part else []
     else:
-        parts, problems, notices = attendance.attendance_parts(sheet)
+        parts, problems, notices = _attendance_parts(sheet)
         out.attendance += parts
         parts = []
     out.parts += parts
     out.problems += problems
     out.notices += notices
+
+
+def _attendance_parts(sheet: Sheet) -> tuple[list[Part], list[Problem], list[str]]:
+    """``attendance.attendance_parts`` with the date column's dates read first (``dates.sheet_dates``): activity
+    ids are made from the dates, so those must be ISO before. The column is the one the attendance reader
+    takes: guessed from its header names, checked against the parts it made (read again if it took another)."""
+    guess = next((h for name in ATTENDANCE_DATE for h in sheet.headers if header_key(h) == name), None)
+    read = {guess: dates.sheet_dates(sheet, guess)} if guess else {}
+    parts, problems, notices = attendance.attendance_parts(sheet)
+    used = next((p.source_columns.get("date") for p in parts if p.table == "activities"), None)
+    if used and used not in read:
+        read[used] = dates.sheet_dates(sheet, used)
+        if read[used][0]:
+            parts, problems, notices = attendance.attendance_parts(sheet)
+    if used:
+        problems, notices = problems + read[used][1], notices + read[used][2]
+    return parts, problems, notices
+
+
+def _read_dates(out: _Collected) -> None:
+    """Dates written the ways people's files write them (``dates``) -> ISO, per column of each file's table."""
+    for group in (out.parts, out.kumu_connections):
+        for part in group:
+            for column in validate.DATES.get(part.table, ()):
+                part.frame, problems, notices = dates.frame_dates(part.frame, column, table=part.table,
+                                                                  header=part.source_columns.get(column))
+                out.problems += problems
+                out.notices += notices
 
 
 def _collect(files: list[tuple[str, bytes]], column_map: dict[str, dict[str, str]] | None) -> _Collected:
@@ -165,7 +193,9 @@ def _collect(files: list[tuple[str, bytes]], column_map: dict[str, dict[str, str
         out.notices += found.notices
         if found.settings is not None:
             out.settings = found.settings
-        out.record.add(record_io.read_record(name, data, found.format))
+        record = record_io.read_record(name, data, found.format)
+        out.record.add(record)
+        out.notices += record.notices
         if found.project is not None:
             for table in model.TABLES:
                 frame = found.project.table(table).copy()
@@ -183,6 +213,7 @@ def _collect(files: list[tuple[str, bytes]], column_map: dict[str, dict[str, str
                 _sheet_parts(sheet, fmt, table, out)
             except ImportRejected as rejected:  # a sheet refused whole (e.g. a date-of-birth column)
                 out.problems += rejected.problems
+    _read_dates(out)
     return out
 
 
@@ -309,10 +340,11 @@ def _build(found: _Collected, existing: model.Project | None) -> tuple[model.Pro
     extra_parts, person_ids, activity_ids = _merge_attendance(found, stakeholders, activities, existing)
     parts = found.parts + extra_parts
     if found.kumu_connections:
-        known = stakeholders if existing is None else pd.concat([stakeholders, existing.stakeholders[["id", "name"]]])
-        for part in found.kumu_connections:
-            part.frame = kumu.resolve_endpoints(part.frame, known)
-        parts = parts + found.kumu_connections
+        known = [stakeholders, *(p.frame for p in extra_parts if p.table == "stakeholders"),
+                 *([existing.stakeholders] if existing is not None else [])]
+        people, notices = kumu.named_people(found.kumu_connections, known)  # names no element holds: new people
+        found.notices += notices
+        parts = parts + people + found.kumu_connections
     tables = {name: _concat(parts, name) for name in model.TABLES}
     for attr in ("id", "name"):
         if attr in tables["stakeholders"].columns:

@@ -26,6 +26,7 @@ from coprod_map.errors import ImportRejected, Problem
 from coprod_map.io.cells import json_value, number_text
 from coprod_map.model import ProjectSettings, join_list
 from coprod_map.record import (
+    _DATES,
     RECORD_KEYS,
     RECORD_TABLES,
     TABLE_WORDS,
@@ -135,6 +136,7 @@ class RecordRead:
 
     frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -144,6 +146,7 @@ class RecordRead:
         for table, frames in other.frames.items():
             self.frames.setdefault(table, []).extend(frames)
         self.problems += other.problems
+        self.notices += other.notices
 
     def raw(self) -> Record:
         """A Record of the raw frames (tables not read are empty), for checking."""
@@ -182,11 +185,22 @@ def _our_columns(table: str, frame: pd.DataFrame, file: str, notices: list[str])
     return frame.drop(columns=extra).rename(columns=renames)
 
 
+def _add_frame(table: str, frame: pd.DataFrame, out: RecordRead) -> None:
+    """A table read from one file, its dates read the ways files write them (``dates.frame_dates``)."""
+    from coprod_map.io.dates import frame_dates
+
+    for column in _DATES.get(table, ()):
+        frame, problems, notices = frame_dates(frame, column, table=table)
+        out.problems += problems
+        out.notices += notices
+    out.frames.setdefault(table, []).append(frame)
+
+
 def _from_sheet(table: str, sheet, out: RecordRead) -> None:
     notices: list[str] = []
     out.problems += sheet.problems
     frame = _our_columns(table, sheet.frame, sheet.file, notices)
-    out.frames.setdefault(table, []).append(frame)
+    _add_frame(table, frame, out)
 
 
 def _read_zip(name: str, data: bytes) -> RecordRead:
@@ -270,7 +284,7 @@ def _read_json(name: str, data: bytes) -> RecordRead:
         frame = frame[[c for c in columns if c in RECORD_TABLES[table]]]
         frame["_file"] = name
         frame["_row"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-        out.frames.setdefault(table, []).append(frame)
+        _add_frame(table, frame, out)
     return out
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from coprod_map.io.export import csv_bytes, workbook_bytes
 from coprod_map.model import TABLES
 
-__all__ = ["COLUMN_HELP", "EXAMPLE_ATTRIBUTES", "TEMPLATES", "help_frame", "template"]
+__all__ = ["COLUMN_HELP", "DATE_WORDS", "EXAMPLE_ATTRIBUTES", "TEMPLATES", "help_frame", "template"]
 
 #: template kind -> plain words for the app
 TEMPLATES: dict[str, str] = {
@@ -26,6 +26,10 @@ TEMPLATES: dict[str, str] = {
     "attendance": "Attendance sheet (CSV): names and the session they came to",
     "help": "What every column means (CSV)",
 }
+
+#: How dates may be written in a file (``coprod_map.io.dates`` reads them all and stores YYYY-MM-DD).
+DATE_WORDS = ("Best as YYYY-MM-DD (2025-03-12); also read: 12/03/2025 (day first, as in the UK; / - or . between), "
+              "12 March 2025, 12 Mar 2025, March 12, 2025. Write the year with four digits.")
 
 #: Example representation attributes shown in the stakeholder template (projects choose their own).
 EXAMPLE_ATTRIBUTES = ["age_band", "gender", "ethnicity", "disability", "area"]
@@ -64,14 +68,14 @@ COLUMN_HELP: dict[str, dict[str, tuple[str, str]]] = {
                  "family or friend (or your own).", "supports"),
         "direction": ("directed (one way, source to target), undirected, or mutual (both ways).", "directed"),
         "strength": ("How strong the tie is, 0 to 5 (decimals allowed).", "3"),
-        "since": ("When it started, as YYYY-MM-DD. Optional.", "2025-01-15"),
-        "until": ("When it ended, as YYYY-MM-DD. Leave blank if it continues.", ""),
+        "since": ("When it started. Optional. " + DATE_WORDS, "2025-01-15"),
+        "until": ("When it ended. Leave blank if it continues. " + DATE_WORDS, ""),
         "notes": ("Anything else worth keeping.", ""),
     },
     "activities": {
         "id": ("A unique code for the activity. Required.", "A001"),
         "title": ("A short title people will recognise.", "Listening workshop"),
-        "date": ("The date, as YYYY-MM-DD.", "2025-03-12"),
+        "date": ("The date. " + DATE_WORDS, "2025-03-12"),
         "kind": ("workshop, meeting, interview, survey, event, visit or online.", "workshop"),
         "cycle": ("The review cycle it belongs to (its name in the project settings).", "Cycle 1"),
         "notes": ("Anything else worth keeping: where, who ran it, access arrangements.", "Library community room"),
@@ -91,7 +95,8 @@ COLUMN_HELP: dict[str, dict[str, tuple[str, str]]] = {
     "attendance": {
         "person": ("The name of the person who came, written the same way each time.", "Amina Hassan"),
         "activity": ("The session, event or meeting they came to.", "Listening workshop"),
-        "date": ("The date of the session, as YYYY-MM-DD. Optional.", "2025-03-12"),
+        "date": ("The date of the session. Optional. " + DATE_WORDS, "2025-03-12"),
+        "notes": ("Anything about how they took part, for example 'came with a carer'. Optional.", ""),
     },
 }
 

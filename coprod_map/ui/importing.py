@@ -10,7 +10,7 @@ import streamlit as st
 from coprod_map import labels
 from coprod_map.errors import CoprodError, ImportRejected
 from coprod_map.io.read import check_files, detect, read_files
-from coprod_map.model import TABLES
+from coprod_map.model import TABLES, Project
 from coprod_map.record_store import import_with_record
 from coprod_map.store import ProjectInfo
 from coprod_map.ui.auth import actor
@@ -30,6 +30,11 @@ SAVE_NAME = "import_save_match_name"
 MAX_SAVED_NAME = 80
 #: every column name coprod_map knows, for the matching drop-downs
 KNOWN_COLUMNS = sorted({c for columns in TABLES.values() for c in columns})
+#: what matching does for an attendance list (``coprod_map.io.attendance``): it reads only these columns
+ATTENDANCE_MATCH_HELP = ("An attendance list brings who took part (name), in what (event, session or course) and when "
+                         "(date), and notes on taking part (notes). If a heading holds the name, the date or notes, "
+                         "choose name, date or notes here. Other columns are not imported: keep them in a stakeholder "
+                         "list (with id and name columns) and import that too.")
 
 
 def _nonce() -> int:
@@ -75,8 +80,11 @@ def _file_card(name: str, data: bytes, index: int, saved: dict[str, str] | None 
         applies = bool(saved) and any(c in saved for c in found.columns)
         expanded = (found.table is None and bool(unknown)) or applies
         with st.expander("Match columns", icon=":material/swap_horiz:", expanded=expanded):
-            st.caption("If a heading in your file means one of coprod_map's columns, choose it here. "
-                       "Columns you keep under their own name become attributes.")
+            if found.format == "attendance":
+                st.caption(ATTENDANCE_MATCH_HELP)
+            else:
+                st.caption("If a heading in your file means one of coprod_map's columns, choose it here. "
+                           "Columns you keep under their own name become attributes.")
             options = [_KEEP, _IGNORE, *KNOWN_COLUMNS]
             for column in found.columns:
                 choice = st.selectbox(
@@ -95,8 +103,14 @@ def _file_card(name: str, data: bytes, index: int, saved: dict[str, str] | None 
     return mapping
 
 
+def _existing(info: ProjectInfo, *, replace: bool) -> Project | None:
+    """What the files are read against: the saved project when merging (names match saved people, ids stay);
+    nothing when replacing, since everything saved goes (as the CLI does)."""
+    return None if replace else load_project(info.id, info.revision)
+
+
 def _import(info: ProjectInfo, files: list[tuple[str, bytes]], column_map: dict, replace: bool) -> None:
-    existing = load_project(info.id, info.revision)
+    existing = _existing(info, replace=replace)
     try:
         staged = read_files(files, column_map=column_map or None, existing=existing)
         import_with_record(store(), info.id, staged.project, staged.record, tables=staged.record_tables,
@@ -149,12 +163,6 @@ def upload_wizard(info: ProjectInfo) -> None:
         if mapping:
             column_map[name] = mapping
     _save_match_form(info, column_map)
-    with st.spinner("Checking the files..."):
-        problems = check_files(files, column_map=column_map or None, existing=load_project(info.id, info.revision))
-    if problems:
-        show_problems(problems, intro=f"{len(problems)} problem(s) found. Nothing will be imported until they are fixed.")
-    else:
-        st.success("No problems found. Ready to import.", icon=":material/task_alt:")
     mode = st.radio(
         "How to import",
         ["merge", "replace"],
@@ -163,6 +171,13 @@ def upload_wizard(info: ProjectInfo) -> None:
         key=f"import_mode_{_nonce()}",
         help="Adding keeps everything already saved. Replacing deletes what is saved first.",
     )
+    # a merge resolves names and ids against what is saved; a replace starts from nothing, so it must not
+    with st.spinner("Checking the files..."):
+        problems = check_files(files, column_map=column_map or None, existing=_existing(info, replace=mode == "replace"))
+    if problems:
+        show_problems(problems, intro=f"{len(problems)} problem(s) found. Nothing will be imported until they are fixed.")
+    else:
+        st.success("No problems found. Ready to import.", icon=":material/task_alt:")
     confirmed = True
     if mode == "replace":
         confirmed = st.checkbox(
@@ -171,7 +186,7 @@ def upload_wizard(info: ProjectInfo) -> None:
             help="Download an export first if you may need what is there now.",
         )
     if st.button("Import", type="primary", disabled=bool(problems) or not confirmed, icon=":material/upload:"):
-        with st.spinner("Importing... A file with a million rows takes about half a minute. Nothing is saved "
+        with st.spinner("Importing... A file with a million rows takes a few seconds. Nothing is saved "
                         "unless all of it is."):
             _import(info, files, column_map, replace=mode == "replace")
         st.rerun()

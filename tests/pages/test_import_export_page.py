@@ -73,6 +73,42 @@ def test_replace_needs_confirmation(app):
     assert sorted(store.load(project_id).stakeholders["id"]) == ["s10", "s11"]
 
 
+KUMU_TIES = b"From,To,Type\nAnn,Youth club,knows\nYouth club,Bea,works with\n"
+
+
+def test_replacing_reads_names_afresh_and_merging_matches_saved_people(app):
+    """A Kumu connections sheet naming saved people: a merge ties them to the saved ids; a replace deletes what is
+    saved, so its names make new people (they once resolved to saved ids the replace deleted, and it was refused)."""
+    store, project_id = app
+    at = page("import_export", project_id)
+    at.file_uploader[0].upload("ties.csv", KUMU_TIES, "text/csv").run()
+    next(r for r in at.radio if r.label == "How to import").set_value("replace").run()
+    next(c for c in at.checkbox).check().run()
+    assert not _import_button(at).disabled
+    _import_button(at).click().run()
+    assert not at.exception
+    saved = store.load(project_id)
+    assert sorted(saved.stakeholders["name"]) == ["Ann", "Bea", "Youth club"]
+    assert not set(saved.stakeholders["id"]) & {"s1", "s2", "s3"}  # all new: nothing saved was kept
+    names = saved.stakeholders.set_index("id")["name"]
+    assert sorted(zip(names[saved.relationships["source"]], names[saved.relationships["target"]], strict=True)) == [
+        ("Ann", "Youth club"), ("Youth club", "Bea")]
+
+
+def test_merging_a_kumu_sheet_ties_saved_people_by_name(app):
+    store, project_id = app
+    at = page("import_export", project_id)
+    at.file_uploader[0].upload("ties.csv", KUMU_TIES, "text/csv").run()
+    _import_button(at).click().run()
+    assert not at.exception
+    saved = store.load(project_id)
+    ids = saved.stakeholders.set_index("name")["id"]
+    assert ids["Ann"] == "s1" and ids["Youth club"] == "s2" and len(saved.stakeholders) == 4  # only Bea is new
+    pairs = set(zip(saved.relationships["source"], saved.relationships["target"], strict=True))
+    assert {("s1", "s2"), ("s2", ids["Bea"])} <= pairs
+    assert "added: Bea" in texts(at)  # the notice names who was added
+
+
 THEIRS = b"Ref,Full name,Sort,Stage,Postcode\nc1,Allotment society,group,consulted,AB1\nc2,Bea,person,informed,AB2\n"
 THEIRS_LATER = b"Ref,Full name,Sort,Stage,Postcode\nc3,Tenants forum,group,involved,AB3\n"
 MATCH = {"Ref": "id", "Full name": "name", "Sort": "kind", "Stage": "involvement", "Postcode": ""}

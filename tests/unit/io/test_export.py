@@ -275,7 +275,7 @@ def test_csv_templates_have_a_header_and_one_safe_example_row(kind):
         assert header[: len(TABLES[kind])] == list(TABLES[kind])
         assert len(rows) == 1 and len(rows[0]) == len(header)
     elif kind == "attendance":
-        assert header == ["person", "activity", "date"] and len(rows) == 1
+        assert header == ["person", "activity", "date", "notes"] and len(rows) == 1
     else:
         assert header == ["sheet", "column", "what to put", "example"]
         assert len(rows) == sum(len(columns) for columns in COLUMN_HELP.values())
