@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from coprod_map.viz.palette import NEUTRAL, OVER, UNDER, qualitative
 
-__all__ = ["FLAG_STYLE", "gap_chart", "intersection_heatmap", "share_chart", "shown_rows", "trend_chart"]
+__all__ = ["FLAG_STYLE", "gap_chart", "intersection_heatmap", "label_column", "share_chart", "shown_rows", "trend_chart"]
 
 #: flag -> (legend words, colour, bar label)
 FLAG_STYLE: dict[str, tuple[str, str, str]] = {
@@ -78,8 +78,10 @@ def gap_chart(table: pd.DataFrame, *, title: str = "") -> go.Figure:
     ...                   "involved_share": [0.2, 0.8], "gap": [-0.3, 0.3], "ci_low": [0.1, 0.7], "ci_high": [0.3, 0.9],
     ...                   "flag": ["under", "over"], "suppressed": [False, False], "known": [True, True]})
     >>> fig = gap_chart(t)
-    >>> [list(trace.y) for trace in fig.data]
+    >>> [list(trace.y) for trace in fig.data if trace.type == "bar"]
     [['young'], ['&lt;b&gt;old&lt;/b&gt;']]
+    >>> list(fig.layout.yaxis2.ticktext)  # the values in a column of their own, right of the plot
+    ['-30 (fewer)', '+30 (more)']
     """
     rows = shown_rows(table)
     rows = rows.loc[rows["gap"].notna()]
@@ -93,7 +95,7 @@ def gap_chart(table: pd.DataFrame, *, title: str = "") -> go.Figure:
         custom[:, 0] = labels
         for i, values in enumerate((_pct(rows["affected_share"]), involved, low, high), start=1):
             custom[:, i] = values
-    for flag, (name, colour, word) in FLAG_STYLE.items():
+    for flag, (name, colour, _word) in FLAG_STYLE.items():
         mask = (rows["flag"].astype(str) == flag).to_numpy()
         if not mask.any():
             continue
@@ -104,25 +106,46 @@ def gap_chart(table: pd.DataFrame, *, title: str = "") -> go.Figure:
                 orientation="h",
                 name=name,
                 marker={"color": colour, "line": {"color": "#000000", "width": 1}},
-                text=[f"{v:+.0f} ({word})" if word else f"{v:+.0f}" for v in gap[mask]],
-                textposition="outside",
                 error_x={"type": "data", "symmetric": False, "array": (high - involved)[mask],
                          "arrayminus": (involved - low)[mask], "color": "#333333", "thickness": 1.5},
                 customdata=custom[mask],
                 hovertemplate=_GAP_HOVER,
             )
         )
+    words = rows["flag"].astype(str).map({f: style[2] for f, style in FLAG_STYLE.items()}).fillna("").to_numpy(object)
+    axis = {"categoryorder": "array", "categoryarray": order, "automargin": True}
+    label_column(fig, labels, [f"{v:+.0f} ({w})" if w else f"{v:+.0f}" for v, w in zip(gap, words, strict=True)],
+                 axis=axis)
     fig.add_vline(x=0, line_color="#000000", line_width=1)
     fig.update_layout(
-        title=html.escape(title) or "Involved minus affected share",
-        xaxis_title="Gap in percentage points (left of 0: fewer involved than affected)",
-        yaxis={"categoryorder": "array", "categoryarray": order, "automargin": True},
+        # the title at the very top, the legend above the plot (the right-hand side holds the gap labels)
+        title={"text": html.escape(title) or "Involved minus affected share", "yref": "container", "y": 1,
+               "yanchor": "top", "pad": {"t": 12}},
+        xaxis_title="Gap in points (left of 0: fewer involved)",
+        yaxis=axis,
         barmode="overlay",
         font=_FONT,
-        legend_title_text="Compared with those affected",
-        height=max(320, 60 + 40 * len(rows)),
+        legend={"title": {"text": "Compared with those affected"}, "orientation": "h",
+                "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+        margin={"t": 90},
+        height=max(320, 150 + 40 * len(rows)),
     )
     return fig
+
+
+def label_column(fig: go.Figure, categories: list[str], texts: list[str], *, axis: dict) -> None:
+    """Show ``texts`` (no user words in them) as a column of labels right of the plot, one per category.
+
+    They are the tick labels of a right-hand ``yaxis2`` laid over ``yaxis`` (``axis``: its settings, so the
+    categories line up): beside the plot, never on a bar, marker or whisker, at any screen width, and
+    ``automargin`` widens the margin to fit them. An invisible trace (no hover, no legend) puts the
+    (escaped) ``categories`` on that axis.
+    """
+    fig.add_trace(go.Scatter(x=[0] * len(categories), y=list(categories), yaxis="y2", mode="markers",
+                             marker={"opacity": 0}, hoverinfo="skip", showlegend=False))
+    fig.update_layout(yaxis2={**axis, "overlaying": "y", "side": "right", "matches": "y", "automargin": True,
+                              "showgrid": False, "zeroline": False, "ticks": "", "tickfont": {"color": "#111111"},
+                              "tickmode": "array", "tickvals": list(categories), "ticktext": list(texts)})
 
 
 def share_chart(table: pd.DataFrame, *, title: str = "") -> go.Figure:

@@ -153,16 +153,23 @@ def _bubble_chart(grid: pd.DataFrame, *, selected: str | None, cells: pd.DataFra
     return _layout(fig)
 
 
+#: The y axis runs past the scores (0-5) into a strip above and below that no point can reach (jitter is at most
+#: 0.25 and the biggest marker about 0.4 of a unit at this height): the region labels sit there, clear of the data.
+Y_RANGE = (-1.2, 6.2)
+LABEL_Y = {"overlooked": -0.85, "overheard": 5.85}
+_LABEL_STYLE = {"showarrow": False, "yanchor": "middle", "font": {"size": 12, "color": "#111111"},
+                "bgcolor": "rgba(255,255,255,0.85)", "borderpad": 2}
+
+
 def _frame() -> go.Figure:
     fig = go.Figure()
-    fig.add_shape(type="rect", x0=1.5, x1=3.5, y0=-0.5, y1=2.5, fillcolor=OKABE_ITO["vermilion"], opacity=0.08,
+    low, high = Y_RANGE
+    fig.add_shape(type="rect", x0=1.5, x1=3.5, y0=low, y1=2.5, fillcolor=OKABE_ITO["vermilion"], opacity=0.08,
                   line_width=0, layer="below")
-    fig.add_shape(type="rect", x0=-0.5, x1=1.5, y0=3.5, y1=5.5, fillcolor=OKABE_ITO["blue"], opacity=0.08,
+    fig.add_shape(type="rect", x0=-0.5, x1=1.5, y0=3.5, y1=high, fillcolor=OKABE_ITO["blue"], opacity=0.08,
                   line_width=0, layer="below")
-    fig.add_annotation(x=2.5, y=-0.45, text="Highly affected, little power", showarrow=False, yanchor="bottom",
-                       font={"size": 11})
-    fig.add_annotation(x=0.5, y=5.45, text="Much power, little affected", showarrow=False, yanchor="top",
-                       font={"size": 11})
+    fig.add_annotation(x=2.5, y=LABEL_Y["overlooked"], text="Highly affected, little power", **_LABEL_STYLE)
+    fig.add_annotation(x=0.5, y=LABEL_Y["overheard"], text="Much power, little affected", **_LABEL_STYLE)
     return fig
 
 
@@ -170,7 +177,8 @@ def _layout(fig: go.Figure) -> go.Figure:
     fig.update_layout(
         xaxis={"title": "How affected", "range": [-0.5, 3.5], "tickvals": list(AFFECTED_LEVELS),
                "ticktext": list(AFFECTED_LEVELS.values()), "zeroline": False},
-        yaxis={"title": "Influence (0 none, 5 a great deal)", "range": [-0.5, 5.5], "dtick": 1, "zeroline": False},
+        yaxis={"title": "Influence (0 none, 5 a great deal)", "range": list(Y_RANGE), "tickvals": list(range(6)),
+               "zeroline": False},
         legend={"title": {"text": "Involvement"}},
         margin={"l": 60, "r": 20, "t": 30, "b": 50},
         height=520,

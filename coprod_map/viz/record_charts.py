@@ -2,7 +2,8 @@
 
 Same rules as ``coprod_map.viz.charts``: labels from the data are ``html.escape``d, hover text comes
 from ``customdata`` through fixed templates holding no user text, colours are the Okabe-Ito palette,
-and every bar carries a text label so colour is never the only carrier of meaning.
+and every bar carries a text label (on it, or in a column beside the plot) so colour is never the only
+carrier of meaning.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from coprod_map.record import ACTION_STATUSES, MET
+from coprod_map.viz.charts import label_column
 from coprod_map.viz.palette import NEUTRAL, OKABE_ITO
 
 __all__ = ["actions_chart", "decision_power_chart", "health_chart", "needs_chart", "reciprocity_chart"]
@@ -97,10 +99,11 @@ def actions_chart(by_status: pd.DataFrame) -> go.Figure:
 def health_chart(health: pd.DataFrame) -> go.Figure:
     """Evidence from the data (bars, 0-3) beside the mean self-assessment per cycle (markers, 1-5 scaled to 0-3)."""
     names = _escape(health["name"])
+    ratings = _escape(health["rating"])
     fig = go.Figure()
     fig.add_bar(y=names, x=health["score"].astype(int).tolist(), orientation="h", name="Evidence from the data (0-3)",
-                marker_color=OKABE_ITO["blue"], text=_escape(health["rating"]), textposition="inside",
-                customdata=[[n, r] for n, r in zip(names, _escape(health["rating"]), strict=True)],
+                marker_color=OKABE_ITO["blue"],
+                customdata=[[n, r] for n, r in zip(names, ratings, strict=True)],
                 hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>")
     symbols = ["circle", "diamond", "square", "triangle-up", "x", "star"]
     cycle_columns = [c for c in health.columns if str(c).startswith("self-assessment: ")]
@@ -114,5 +117,9 @@ def health_chart(health: pd.DataFrame) -> go.Figure:
                         customdata=[[n, cycle, float(m) if pd.notna(m) else 0.0] for n, m in zip(names, means, strict=True)],
                         hovertemplate="%{customdata[0]}<br>%{customdata[1]}: mean score %{customdata[2]:.1f} of 5"
                                       "<extra></extra>")
-    return _layout(fig, title="Ten components: evidence and self-assessment", x="Evidence (0 none to 3 strong)",
-                   xaxis_range=[0, 3.2], yaxis={"autorange": "reversed"}, height=520)
+    # the rating words in a column right of the plot, where no self-assessment marker can cover them
+    axis = {"autorange": "reversed", "automargin": True}
+    label_column(fig, names, ratings, axis=axis)
+    _layout(fig, title="Ten components: evidence and self-assessment", x="Evidence (0 none to 3 strong)",
+            xaxis_range=[0, 3.2], yaxis=axis, height=520)
+    return fig.update_layout(legend_yanchor="top", legend_y=-0.35)  # the legend clear of the axis title

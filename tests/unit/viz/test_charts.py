@@ -38,23 +38,52 @@ def all_traces(fig):
     return [trace for trace in fig.data]
 
 
+def bar_traces(fig):
+    return [trace for trace in fig.data if trace.type == "bar"]
+
+
 def test_gap_bars_equal_table_gaps_in_points_with_flag_colours():
     fig = charts.gap_chart(gap_frame())
-    bars = {y: (x, trace.marker.color) for trace in fig.data for x, y in zip(trace.x, trace.y, strict=True)}
+    bars = {y: (x, trace.marker.color) for trace in bar_traces(fig) for x, y in zip(trace.x, trace.y, strict=True)}
     assert bars["young"] == (pytest.approx(-20.0), UNDER)
     assert bars["middle"] == (pytest.approx(5.0), NEUTRAL)
     assert bars["&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"] == (pytest.approx(15.0), OVER)
     # interval error bars: involved share minus ci_low / ci_high minus involved share, in points
     young = next(t for t in fig.data if "young" in t.y)
     assert young.error_x.arrayminus[0] == pytest.approx(5.0) and young.error_x.array[0] == pytest.approx(10.0)
-    # colour is not the only carrier: each bar says its verdict in words
-    assert "fewer" in young.text[0]
+    # colour is not the only carrier: each bar's verdict is in words, in the label column (next test)
+    column = dict(zip(fig.layout.yaxis2.tickvals, fig.layout.yaxis2.ticktext, strict=True))
+    assert "fewer" in column["young"]
+
+
+def test_gap_labels_sit_in_a_column_right_of_the_plot_never_on_a_bar_or_whisker():
+    fig = charts.gap_chart(gap_frame())
+    hostile = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+    # nothing is written on or next to the bars themselves (that is where the labels used to cover the whiskers)
+    for trace in bar_traces(fig):
+        assert trace.text is None and trace.texttemplate is None
+    # the labels are the tick labels of a right-hand axis laid over the category axis: outside the plot area,
+    # so past the end of every whisker, for bars left and right of 0, at any width
+    column = fig.layout.yaxis2
+    assert column.side == "right" and column.overlaying == "y" and column.matches == "y" and column.automargin
+    assert fig.layout.xaxis.domain is None or fig.layout.xaxis.domain[1] == 1  # the plot ends where the column starts
+    # one label per shown group, the gap in whole points (by hand from gap_frame) and its verdict
+    labels = dict(zip(column.tickvals, column.ticktext, strict=True))
+    assert labels == {"young": "-20 (fewer)", "middle": "+5 (as expected)", hostile: "+15 (more)"}
+    # the column's categories line up with the bars' (same order), and its helper trace is invisible and silent
+    assert list(column.categoryarray) == list(fig.layout.yaxis.categoryarray) == [hostile, "middle", "young"]
+    (helper,) = [t for t in fig.data if t.type != "bar"]
+    assert helper.yaxis == "y2" and helper.marker.opacity == 0 and helper.hoverinfo == "skip"
+    assert helper.showlegend is False and sorted(helper.y) == sorted(labels)
+    # the legend moved off the right-hand side, where it would sit on the column
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1
 
 
 def test_suppressed_and_unknown_groups_are_left_out_not_drawn_as_zero():
     for fig in (charts.gap_chart(gap_frame()), charts.share_chart(gap_frame())):
         labels = [str(v) for trace in fig.data for v in (trace.y if trace.orientation == "h" else trace.x)]
         assert "tiny" not in labels and "not recorded" not in labels
+    assert "tiny" not in list(charts.gap_chart(gap_frame()).layout.yaxis2.tickvals)
     heat = charts.intersection_heatmap(gap_frame())
     assert "tiny" not in list(heat.data[0].y)
 

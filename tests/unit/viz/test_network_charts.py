@@ -67,3 +67,34 @@ def test_mixing_heatmap_escapes_labels_and_keeps_counts():
     trace = fig.data[0]
     assert list(trace.x) == [html.escape(IMG), "B"] and list(trace.y) == list(trace.x)
     assert np.array_equal(np.asarray(trace.z), matrix.to_numpy())
+
+
+def _point_ys(fig) -> np.ndarray:
+    return np.concatenate([np.asarray(t.y, dtype=float) for t in fig.data])
+
+
+def test_region_labels_sit_in_strips_no_point_can_reach_with_a_background():
+    people = _people()
+    grid = nw.power_interest_table(people)
+    many = pd.concat([grid] * 3, ignore_index=True)  # above the limit below: the counted-bubble chart
+    many["id"] = [f"s{i}" for i in range(len(many))]
+    for fig in (charts.power_interest_chart(grid, seed=5, selected="x"),
+                charts.power_interest_chart(many, points_limit=5, selected="s0")):
+        ys = _point_ys(fig)
+        low, high = fig.layout.yaxis.range
+        labels = {a.text: a for a in fig.layout.annotations}
+        below, above = labels["Highly affected, little power"], labels["Much power, little affected"]
+        # points keep to their scores (0-5) give or take the jitter (0.25); the labels are beyond that, inside
+        # the axis range, with room for the largest marker (a 40 px bubble is under 0.4 of a unit at 520 px)
+        assert ys.min() >= -0.25 and ys.max() <= 5.25
+        assert low < below.y < -0.25 - 0.4 and 5.25 + 0.4 < above.y < high
+        units_per_px = (high - low) / (fig.layout.height - fig.layout.margin.t - fig.layout.margin.b)
+        assert 20 * units_per_px < 0.4  # the biggest bubble's radius, in axis units, really is under 0.4
+        for label in (below, above):
+            assert label.bgcolor and not label.showarrow
+        # each label still sits in the shaded region it names
+        rects = [(s.x0, s.x1, s.y0, s.y1) for s in fig.layout.shapes]
+        for label in (below, above):
+            assert any(x0 <= label.x <= x1 and y0 <= label.y <= y1 for x0, x1, y0, y1 in rects)
+        # the axis still shows only the scores 0-5
+        assert list(fig.layout.yaxis.tickvals) == [0, 1, 2, 3, 4, 5]
