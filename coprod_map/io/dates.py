@@ -7,21 +7,29 @@ Forms read (case and spaces forgiven):
 - the month in English words: ``3 April 2025``, ``3rd Apr 2025``, ``03-Apr-2025``, ``April 3, 2025``,
   ``Thursday 3 April 2025`` (a weekday, when given, must be the date's own).
 
+A time of day after any of these (``2025-04-03 10:30:00``, ``2025-04-03T10:30:00Z``, ``03/04/2025 10:30``,
+``3/4/2025 10:30:15 AM``, ``3 April 2025, 9:05pm``: ``T``, space, comma or "at" between; seconds, a fraction, AM or PM
+and a time zone if given) is left out, one notice per column saying so: the model keeps days. The date is kept as
+written, with no time zone conversion (a session on the evening of 3 April is on 3 April wherever the file was
+made). An XLSX date cell with a time arrives as ``2025-04-03 10:30:00`` (``tables._cell_text``) and is read the same.
+
 Refused, each with a message: a two-digit year (``3/4/25``: which century?), a date that does not exist
-(``31/02/2025``), a weekday that does not match. Anything else (``45750``, an Excel serial number from a broken
-export; ``next week``) is left as it is, for ``coprod_map.validate`` to refuse with its usual message.
+(``31/02/2025``), a weekday that does not match, a time that does not exist (``25:61``, ``13:00 PM``). Anything else
+(``45750``, an Excel serial number from a broken export; ``next week``) is left as it is, for ``coprod_map.validate``
+to refuse with its usual message.
 
 Day or month first is decided per column of a file, from the values that can only be read one way: ``25/12/2025``
 proves day first, ``12/25/2025`` month first. A column proving both is refused, naming example rows of each; a
 column proving neither is read day first (the UK way), and a notice says so in plain words.
 
 Everything is worked out on a column's distinct values (a million-row attendance list has some hundreds of
-distinct dates), and a column whose values are all ``YYYY-MM-DD`` already (or blank) takes one regex pass over
-them and is left untouched.
+distinct dates; timestamps, nearly all distinct, are read once per distinct date before the time), and a column
+whose values are all ``YYYY-MM-DD`` already (or blank) takes one regex pass over them and is left untouched.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +65,20 @@ _WEEKDAY = r"(?:(?P<w>[a-z]+)\.?,?\s+)?"
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _DAY_MONTH = rf"^{_WEEKDAY}(?P<a>\d{{1,2}}){_ORDINAL}(?:\s+of)?[\s/.,\-]*(?P<m>[a-z]+)\.?[\s/.,\-]+(?P<y>\d{{2,4}})$"
 _MONTH_DAY = rf"^{_WEEKDAY}(?P<m>[a-z]+)\.?[\s/.\-]*(?P<a>\d{{1,2}}){_ORDINAL},?[\s/.\-]+(?P<y>\d{{2,4}})$"
+#: A date (``d``, ending in a digit as every form does) and a time of day: ``T``, space, comma or "at" between;
+#: hours and minutes, seconds and a fraction if given, AM or PM, a time zone (``Z``, ``+01:00``, ``UTC+1``).
+_BETWEEN = r"(?:t|\s*,\s*|\s+at\s+|\s+)"
+_HALF = r"[ap]\.?\s?m\.?"
+_TIME = (rf"(?i)^(?P<d>.*?\d){_BETWEEN}(?P<h>\d{{1,2}}):(?P<mi>\d{{2}})(?::(?P<s>\d{{2}})(?:[.,]\d+)?)?"
+         rf"\s*(?P<ap>{_HALF})?\s*(?P<z>z|(?:utc|gmt)?\s*(?P<zs>[+\-])(?P<zh>\d{{1,2}})(?::?(?P<zm>\d{{2}}))?|utc|gmt)?$")
+#: ``_TIME`` without its groups but the date's last digit: found and cut off in one fast pass (no ``.*?``).
+_AFTER_DATE = (rf"(?i)(\d){_BETWEEN}\d{{1,2}}:\d{{2}}(?::\d{{2}}(?:[.,]\d+)?)?\s*(?:{_HALF})?\s*"
+               r"(?:z|(?:utc|gmt)?\s*[+\-]\d{1,2}(?::?\d{2})?|utc|gmt)?$")
+#: The times of day that exist (``_TIME`` matches more: 25:61): 0-23 hours, or 1-12 with AM/PM; 0-59 minutes and
+#: seconds; a zone less than 24 hours from UTC.
+_ZONE = r"(?:z|(?:utc|gmt)?\s*[+\-](?:[01]?\d|2[0-3])(?::?[0-5]\d)?|utc|gmt)"
+_REAL_TIME = (rf"(?i)\d{_BETWEEN}(?:(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?\s*"
+              rf"|(?:0?[1-9]|1[0-2]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?\s*{_HALF}\s*){_ZONE}?$")
 
 #: At most this many rows are named for one column's refused dates; one more problem counts the rest.
 MAX_ROWS_NAMED = 200
@@ -73,6 +95,7 @@ class DatesRead:
     ``order``: ``"day"`` or ``"month"``, how numbers such as 03/04/2025 were read; ``proven`` whether some value
     shows it (``proof``: the first such); ``example``: the first value that reads differently the other way.
     ``conflict``: (positions that can only be day first, positions that can only be month first) when both come.
+    ``timed``: whether each value had a time of day that was left out (None when no value had one).
     """
 
     text: pa.Array
@@ -83,6 +106,7 @@ class DatesRead:
     proof: int | None = None
     example: int | None = None
     conflict: tuple[list[int], list[int]] | None = None
+    timed: np.ndarray | None = None
 
 
 def all_iso(values: pa.Array) -> bool:
@@ -142,7 +166,7 @@ def _impossible(value: str, y: int, m: int, d: int) -> str:
 
 def read_dates(values) -> DatesRead:
     """Each of ``values`` (distinct texts: a list or arrow text) read as a date, day or month first decided
-    from the values themselves (see the module's docstring).
+    from the values themselves (see the module's docstring). A time after the date is left out (``timed``).
 
     >>> r = read_dates(["03/04/2025", "2025-04-05", "3 April 2025", "", "soon", "2025/4/6"])
     >>> r.text.to_pylist(), r.order, r.proven
@@ -158,6 +182,15 @@ def read_dates(values) -> DatesRead:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     array = array.cast(pa.large_string()).fill_null("")
+    trimmed = pc.utf8_trim_whitespace(array)
+    timed = pc.match_substring_regex(trimmed, _AFTER_DATE).to_numpy(zero_copy_only=False).astype(bool)
+    if not timed.any():
+        return _read(array)
+    return _read_timed(array, trimmed, timed)
+
+
+def _read(array: pa.Array) -> DatesRead:
+    """``read_dates`` for values without a time of day (``array``: large text, no nulls)."""
     n = len(array)
     trimmed = pc.utf8_trim_whitespace(array)
     lower = pc.utf8_lower(trimmed)
@@ -254,14 +287,110 @@ def read_dates(values) -> DatesRead:
         conflict=conflict)
 
 
+def _read_timed(array: pa.Array, trimmed: pa.Array, timed: np.ndarray) -> DatesRead:
+    """``read_dates`` when some values (``timed``: ``trimmed`` matches ``_AFTER_DATE``) have a time after the date.
+
+    The dates are read once per distinct date part (a sign-in list's timestamps are nearly all distinct, its days
+    are not) and the times checked. A value whose part before the time is not a date is left as it is.
+    """
+    n = len(array)
+    part = pc.replace_substring_regex(trimmed, _AFTER_DATE, r"\1")  # the date before the time
+    encoded = pc.dictionary_encode(part)
+    at = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)  # value -> its distinct date part
+    parts = encoded.dictionary
+    core = _read(parts)
+    refused_part = dict(core.refused)
+    # An ISO date with a time is read here (an ISO date alone is left for validation's message, as before).
+    timed_part = np.zeros(len(parts), dtype=bool)
+    timed_part[at[timed]] = True
+    iso, g = _match(parts, r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$")
+    iso &= timed_part
+    if iso.any():
+        y, m, d = (_numbers(g[k], iso) for k in "ymd")
+        for i in np.flatnonzero(iso & ~_valid(y, m, d)).tolist():
+            refused_part[i] = _impossible(str(parts[i].as_py()), int(y[i]), int(m[i]), int(d[i]))
+    dated = (core.changed | iso)[at] & timed  # timed values with a date before the time (refused or not)
+    changed = np.where(timed, dated, core.changed[at])
+    flags = np.zeros(len(parts), dtype=bool)
+    flags[list(refused_part)] = True
+    part_text = pc.if_else(pa.array(flags), "", core.text)  # ISO text, or "" when refused
+
+    refused: dict[int, str] = {}
+    for i in np.flatnonzero(changed & flags[at]).tolist():
+        message = refused_part[int(at[i])]
+        quoted, shown = f"'{parts[int(at[i])].as_py()}'", trimmed[i].as_py()
+        refused[i] = f"'{shown}'{message[len(quoted):]}" if timed[i] and message.startswith(quoted) else message
+    real_time = pc.match_substring_regex(trimmed, _REAL_TIME).to_numpy(zero_copy_only=False).astype(bool)
+    checked = np.flatnonzero(dated & ~real_time & ~(changed & flags[at]))  # few: their numbers read one by one
+    for j, what in _bad_times(trimmed.take(pa.array(checked))):
+        refused[int(checked[j])] = (f"'{trimmed[int(checked[j])].as_py()}' has a time that does not exist: there is "
+                                    f"no {what}. Correct the time or delete it: coprod_map keeps only the day.")
+    bad = np.zeros(n, dtype=bool)
+    bad[list(refused)] = True
+    text = pc.if_else(pa.array(changed & ~bad), part_text.take(pa.array(at)), pc.if_else(pa.array(changed), "", array))
+    kept = dated & ~bad & (pc.utf8_length(part_text).to_numpy(zero_copy_only=False) > 0)[at]
+
+    first = np.full(len(parts), -1, dtype=np.int64)  # distinct date part -> its first value
+    first[at[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)
+
+    def value(i: int | None) -> int | None:
+        return None if i is None else int(first[i])
+
+    return DatesRead(
+        text=text, changed=changed, refused=dict(sorted(refused.items())),
+        order=core.order, proven=core.proven, proof=value(core.proof), example=value(core.example),
+        conflict=None if core.conflict is None else tuple([int(first[i]) for i in side] for side in core.conflict),
+        timed=kept)
+
+
+def _bad_times(values: pa.Array) -> list[tuple[int, str]]:
+    """(position, what does not exist) for each of ``values`` (dates with a time) whose time is not a time of day.
+
+    >>> _bad_times(pa.array(["1/1/2025 23:59:59", "1/1/2025 25:61", "1/1/2025 12:00 AM", "1/1/2025 13:00 PM",
+    ...                      "1/1/2025 10:00:60", "1/1/2025T10:00+24:00", "1/1/2025 0:30 am"]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(1, 'hour 25'), (3, 'hour 13 with PM (the hours run 1 to 12)'), (4, 'second 60'), (5, 'time zone +24:00'),
+     (6, 'hour 0 with AM (the hours run 1 to 12)')]
+    """
+    out = []
+    for j, found in enumerate(pc.extract_regex(values, _TIME).to_pylist()):
+        if found is None:
+            continue
+        h, mi, s, zh, zm = (int(found[k] or 0) for k in ("h", "mi", "s", "zh", "zm"))
+        half = found["ap"].lower()
+        if half and not 1 <= h <= 12:
+            what = f"hour {h} with {'AM' if half.startswith('a') else 'PM'} (the hours run 1 to 12)"
+        elif h > 23:
+            what = f"hour {h}"
+        elif mi > 59:
+            what = f"minute {mi}"
+        elif s > 59:
+            what = f"second {s}"
+        elif zh > 23 or zm > 59:
+            what = f"time zone {found['zs']}{zh:02d}:{zm:02d}"
+        else:
+            continue
+        out.append((j, what))
+    return out
+
+def _without_time(value: str) -> str:
+    """``value`` trimmed, without a time after the date.
+
+    >>> _without_time(" 03/04/2025 10:30 "), _without_time("03/04/2025")
+    ('03/04/2025', '03/04/2025')
+    """
+    found = re.match(_TIME, value.strip())
+    return found.group("d") if found else value.strip()
+
+
 def _order_notice(read: DatesRead, distinct: pa.Array, *, file: str, column: str) -> str | None:
     """Plain words on how numbers such as 03/04/2025 were read, when some value reads differently the other way."""
     if read.example is None or read.conflict is not None:
         return None
-    shown = str(distinct[read.example].as_py()).strip()
+    shown = _without_time(str(distinct[read.example].as_py()))
     y, m, d = (int(p) for p in str(read.text[read.example].as_py()).split("-"))
     if read.order == "month":
-        proof = str(distinct[read.proof].as_py()).strip()
+        proof = _without_time(str(distinct[read.proof].as_py()))
         return (f"Dates in '{column}' of {file} were read month first, as {proof} can only be: {shown} is "
                 f"{_spoken(y, m, d, month_first=True)}. If that is wrong, check the file: the dates are not all "
                 "written the same way.")
@@ -312,10 +441,11 @@ class EncodedDates:
 
 
 def encoded_dates(codes: np.ndarray, distinct: pa.Array, *, file: str, column: str, rows: np.ndarray | None = None,
-                  locate: bool = True) -> EncodedDates:
+                  locate: bool = True, kept: str = "the day of each session") -> EncodedDates:
     """A column given as a code per row into its distinct values, with its dates read (``read_dates``): new codes
     and distinct values (re-encoded: ``3/4/2025`` and ``03/04/2025`` become one value), problems naming ``file``,
-    the sheet row (``rows``, one per code) and ``column``, and notices. An all-ISO column comes back as it is.
+    the sheet row (``rows``, one per code) and ``column``, and notices (times left out: coprod_map keeps ``kept``).
+    An all-ISO column comes back as it is.
 
     >>> out = encoded_dates(np.array([0, 1, 0, 2]), pa.array(["3/4/2025", "03/04/2025", ""]), file="a.csv",
     ...                     column="Date", rows=np.array([2, 3, 4, 5]))
@@ -334,10 +464,14 @@ def encoded_dates(codes: np.ndarray, distinct: pa.Array, *, file: str, column: s
     notice = _order_notice(read, distinct, file=file, column=column)
     if notice:
         out.notices.append(notice)
-    messages = [read.refused.get(i, "") for i in range(len(distinct))]
+    if read.timed is not None and read.timed.any():
+        out.notices.append(f"Times in '{column}' of {file} were left out: coprod_map keeps {kept}.")
     if read.conflict is not None:
         out.problems.append(_conflict_problem(read, distinct, first_rows, file=file, column=column, rows=rows))
     if read.refused:
+        messages = [""] * len(distinct)
+        for i, message in read.refused.items():
+            messages[i] = message
         flags = np.zeros(len(distinct), dtype=bool)
         flags[list(read.refused)] = True
         out.refused_rows = flags[codes]
@@ -386,7 +520,8 @@ def frame_dates(frame: pd.DataFrame, column: str, *, table: str, header: str | N
     files = frame["_file"] if "_file" in frame.columns else None
     file = str(files.iloc[0]) if files is not None else validate.TABLE_WORDS.get(table, (table,))[0]
     rows = frame["_row"].to_numpy(dtype=object) if "_row" in frame.columns else None
-    out = encoded_dates(np.asarray(codes), distinct, file=file, column=header or column, rows=rows, locate=False)
+    out = encoded_dates(np.asarray(codes), distinct, file=file, column=header or column, rows=rows, locate=False,
+                        kept="the day of each session" if table == "activities" else "only the day")
     if not out.changed:
         return frame, [], []
     problems = list(out.problems)

@@ -29,7 +29,8 @@ TEMPLATES: dict[str, str] = {
 
 #: How dates may be written in a file (``coprod_map.io.dates`` reads them all and stores YYYY-MM-DD).
 DATE_WORDS = ("Best as YYYY-MM-DD (2025-03-12); also read: 12/03/2025 (day first, as in the UK; / - or . between), "
-              "12 March 2025, 12 Mar 2025, March 12, 2025. Write the year with four digits.")
+              "12 March 2025, 12 Mar 2025, March 12, 2025. Write the year with four digits. A time after the date "
+              "(2025-03-12 10:30) is left out.")
 
 #: Example representation attributes shown in the stakeholder template (projects choose their own).
 EXAMPLE_ATTRIBUTES = ["age_band", "gender", "ethnicity", "disability", "area"]

@@ -327,3 +327,226 @@ def test_an_all_iso_column_is_not_touched():
     codes, distinct = np.array([0, 1, 0]), pa.array(["2025-04-03", ""])
     out = dates.encoded_dates(codes, distinct, file="a.csv", column="date")
     assert out.codes is codes and out.distinct is distinct and not out.changed
+
+
+# --- a time of day after the date -------------------------------------------------------------
+
+TIMES_NOTICE = "Times in 'Date' of attendance.csv were left out: coprod_map keeps the day of each session."
+
+
+def time_notices(notices: list[str]) -> list[str]:
+    return [n for n in notices if n.startswith("Times in")]
+
+
+@pytest.mark.parametrize(("written", "iso"), [
+    ("2025-04-03 10:30:00", "2025-04-03"),  # Eventbrite, door sign-in apps
+    ("2025-04-03T10:30:00Z", "2025-04-03"),
+    ("2025-04-03T10:30:00.123Z", "2025-04-03"),
+    ("2025-04-03 10:30:00.500000", "2025-04-03"),  # an XLSX cell with a fraction of a second
+    ("03/04/2025 10:30", "2025-04-03"),  # Google Forms (UK)
+    ("03/04/2025 10:30:15", "2025-04-03"),
+    ("3/4/2025 10:30:15 AM", "2025-04-03"),  # Microsoft Forms
+    ("3/4/2025 9:05 pm", "2025-04-03"),
+    ("3/4/2025 9:05PM", "2025-04-03"),
+    ("3/4/2025 9:05 p.m.", "2025-04-03"),
+    ("2025/04/03 10:30", "2025-04-03"),
+    ("3 April 2025 10:30", "2025-04-03"),
+    ("3 April 2025, 10:30", "2025-04-03"),
+    ("Thursday, April 3, 2025 at 10:30 AM", "2025-04-03"),
+    ("03-Apr-2025 10:30:00", "2025-04-03"),
+    ("  2025-04-03t10:30  ", "2025-04-03"),
+])
+def test_a_time_after_each_date_form_is_left_out(written, iso):
+    read_ = dates.read_dates([written])
+    assert read_.text.to_pylist() == [iso] and not read_.refused
+    assert read_.timed.tolist() == [True]
+
+
+def test_times_checked_against_python_datetime_on_random_moments():
+    """Independent method: Python's strftime writes each moment; the reader must give back the day as written."""
+    rng = random.Random(9)
+    moments = [dt.datetime(1990, 1, 1) + dt.timedelta(seconds=rng.randrange(0, 35 * 365 * 86400)) for _ in range(300)]
+    moments += [dt.datetime(2025, 4, 3, 0, 0, 0), dt.datetime(2025, 4, 3, 12, 0, 0), dt.datetime(2025, 4, 3, 23, 59, 59)]
+    forms = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%f+01:00", "%d/%m/%Y %H:%M",
+             "%d/%m/%Y %I:%M:%S %p", "%d %B %Y, %H:%M", "%B %d, %Y at %I:%M %p", "%A %d %B %Y %H:%M:%S"]
+    for form in forms:
+        read_ = dates.read_dates([m.strftime(form) for m in moments])
+        assert read_.text.to_pylist() == [m.date().isoformat() for m in moments], form
+        assert not read_.refused and read_.timed.all(), form
+
+
+@pytest.mark.parametrize("written", ["3/4/2025 12:00 AM", "3/4/2025 12:00 PM", "3/4/2025 12:30 am", "3/4/2025 12:59:59 PM",
+                                     "3/4/2025 1:00 AM", "3/4/2025 11:59 PM", "3/4/2025 0:30 AM", "3/4/2025 13:00 PM",
+                                     "3/4/2025 00:00 PM"])
+def test_am_pm_edges_keep_the_day_as_written_and_refuse_hours_a_12_hour_clock_lacks(written):
+    time_text = written.split(" ", 1)[1]
+    try:  # the independent answer: Python's 12-hour clock
+        dt.datetime.strptime(time_text, "%I:%M:%S %p" if time_text.count(":") == 2 else "%I:%M %p")
+        real = True
+    except ValueError:
+        real = False
+    read_ = dates.read_dates([written])
+    if real:  # 12 AM is just after midnight and 12 PM is noon: both on 3 April, as written
+        assert read_.text.to_pylist() == ["2025-04-03"] and not read_.refused
+    else:
+        hour, half = int(time_text.split(":")[0]), time_text.split()[-1]
+        assert read_.text.to_pylist() == [""]
+        assert read_.refused == {0: f"'{written}' has a time that does not exist: there is no hour {hour} with "
+                                    f"{half} (the hours run 1 to 12). Correct the time or delete it: coprod_map "
+                                    "keeps only the day."}
+
+
+@pytest.mark.parametrize("written", ["2025-04-03T23:30:00-05:00", "2025-04-03T00:30:00+01:00", "2025-04-03T23:30+0530",
+                                     "2025-04-03T23:30:00+14:00", "2025-04-03 23:30 UTC", "2025-04-03 23:30 GMT+1",
+                                     "03/04/2025 23:30 +01:00", "2025-04-03T23:30:00Z"])
+def test_offsets_are_left_out_without_moving_the_day(written):
+    read_ = dates.read_dates([written])
+    assert read_.text.to_pylist() == ["2025-04-03"] and not read_.refused
+
+
+def test_no_time_zone_conversion_even_where_utc_is_another_day():
+    written = "2025-04-03T21:00:00-05:00"
+    assert dt.datetime.fromisoformat(written).astimezone(dt.UTC).date() == dt.date(2025, 4, 4)
+    assert read_text([written]) == ["2025-04-03"]  # the evening session is on 3 April where it happened
+
+
+@pytest.mark.parametrize(("time_text", "what"), [
+    ("25:61", "hour 25"), ("24:00", "hour 24"), ("10:60", "minute 60"), ("10:30:60", "second 60"),
+    ("10:30:99.5", "second 99"), ("10:30+24:00", "time zone +24:00"), ("10:30-25:00", "time zone -25:00"),
+])
+def test_impossible_times_are_refused_naming_file_row_and_column(time_text, what):
+    with pytest.raises(ValueError):  # the independent answer: Python refuses the same time
+        dt.datetime.fromisoformat(f"2025-04-03T{time_text}")
+    rows = [["Name", "Session", "Date"], ["Ann", "Walk", "03/04/2025 10:30"], ["Bo", "Walk", f"03/04/2025 {time_text}"]]
+    problems = rejected([("attendance.csv", csv(rows))])
+    assert [(p.file, p.row, p.column, p.message) for p in problems] == [
+        ("attendance.csv", 3, "Date", f"'03/04/2025 {time_text}' has a time that does not exist: there is no {what}. "
+                                      "Correct the time or delete it: coprod_map keeps only the day.")]
+
+
+def test_a_wrong_date_before_a_time_is_refused_quoting_the_whole_value():
+    problems = rejected([activities(["31/02/2025 10:30", "3/4/25 10:30:15", "2025-02-30T10:00:00Z", "03/04/2025 10:30",
+                                     "Friday 3 April 2025 10:30"])])
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (2, "date", "'31/02/2025 10:30' is not a real date: February 2025 has no day 31. Check the day and month."),
+        (3, "date", "'3/4/25 10:30:15' has a two-digit year, so the century is unclear (2025 or 1925?). "
+                    "Write the year in full."),
+        (4, "date", "'2025-02-30T10:00:00Z' is not a real date: February 2025 has no day 30. Check the day and month."),
+        (6, "date", "'Friday 3 April 2025 10:30': 3 April 2025 is a Thursday, not a Friday. Check the date.")]
+
+
+def test_what_comes_before_a_time_must_be_a_date():
+    assert read_text(["Room 4 10:30", "10:30", "week 3 at 10:30"]) == ["Room 4 10:30", "10:30", "week 3 at 10:30"]
+    problems = rejected([activities(["Room 4 10:30"])])
+    assert [(p.row, p.message) for p in problems] == [
+        (2, "'Room 4 10:30' is not a date written as YYYY-MM-DD. Expected a date such as 2024-03-05.")]
+
+
+def test_one_notice_per_column_however_many_times():
+    rows = [["Name", "Session", "Date"]] + [[f"P{i}", "Walk", f"03/04/2025 {10 + i % 8}:{i % 60:02d}"] for i in range(50)]
+    rows += [["Ann", "Talk", "13/04/2025"]]
+    staged = read_files([("attendance.csv", csv(rows))])
+    assert time_notices(staged.notices) == [TIMES_NOTICE]
+    assert not [n for n in staged.notices if "Dates in" in n]  # 13/04/2025 proves day first
+    ties = [["source", "target", "since", "until"], ["p1", "p2", "13/01/2020 09:00", "2021-01-02T10:00:00Z"],
+            ["p2", "p1", "02/03/2020 10:00", ""]]
+    staged = read_files([("people.csv", csv([["id", "name"], ["p1", "A"], ["p2", "B"]])), ("ties.csv", csv(ties))])
+    assert staged.project.relationships[["since", "until"]].values.tolist() == [
+        ["2020-01-13", "2021-01-02"], ["2020-03-02", ""]]
+    assert time_notices(staged.notices) == [
+        "Times in 'since' of ties.csv were left out: coprod_map keeps only the day.",
+        "Times in 'until' of ties.csv were left out: coprod_map keeps only the day."]
+
+
+def test_no_time_notice_without_times_or_when_every_timed_value_is_refused():
+    assert not time_notices(read_files([activities(["03/04/2025", "13/04/2025"])]).notices)
+    out = dates.encoded_dates(np.array([0]), pa.array(["2025-04-03 25:00"]), file="a.csv", column="date")
+    assert [p.row for p in out.problems] == [None] and not time_notices(out.notices)
+
+
+def test_timed_and_plain_values_of_one_day_become_one_value():
+    out = dates.encoded_dates(np.array([0, 1, 2, 3, 1]), pa.array(["2025-04-03", "2025-04-03 10:30", "3/4/2025 18:00",
+                                                                   "2025-04-05T09:00Z"]),
+                              file="a.csv", column="date", rows=np.array([2, 3, 4, 5, 6]))
+    assert out.distinct.to_pylist() == ["2025-04-03", "2025-04-05"]
+    assert out.codes.tolist() == [0, 0, 0, 1, 0]
+    assert time_notices(out.notices) == [
+        "Times in 'date' of a.csv were left out: coprod_map keeps the day of each session."]
+
+
+def test_the_order_notice_shows_the_date_without_its_time():
+    staged = read_files([activities(["03/04/2025 10:30", "05/06/2025 11:00"])])
+    assert [n for n in staged.notices if "Dates in" in n][0].startswith(
+        "Dates in 'date' of activities.csv were read day first: 03/04/2025 is 3 April 2025.")
+    staged = read_files([activities(["4/3/2025 10:30:15 AM", "4/13/2025 2:05:00 PM"])])  # US Microsoft Forms
+    assert staged.project.activities["date"].tolist() == ["2025-04-03", "2025-04-13"]
+    assert [n for n in staged.notices if "Dates in" in n][0].startswith(
+        "Dates in 'date' of activities.csv were read month first, as 4/13/2025 can only be: 4/3/2025 is April 3, 2025.")
+
+
+def test_an_all_iso_column_with_times_is_read():
+    staged = read_files([activities(["2025-04-03 10:30:00", "2025-04-03", "", "2025-04-05 18:00:00"])])
+    assert staged.project.activities["date"].tolist() == ["2025-04-03", "2025-04-03", "", "2025-04-05"]
+    assert time_notices(staged.notices) == [
+        "Times in 'date' of activities.csv were left out: coprod_map keeps the day of each session."]
+
+
+def test_xlsx_datetime_cells_with_a_time_keep_their_day_with_one_notice():
+    rows = [["id", "title", "date"], ["a1", "Walk", dt.datetime(2025, 4, 3, 10, 30)],
+            ["a2", "Talk", dt.datetime(2025, 4, 3, 23, 59, 59)], ["a3", "Tea", dt.datetime(2025, 12, 25, 0, 0, 0, 500000)],
+            ["a4", "Meet", dt.datetime(2025, 4, 6)], ["a5", "Quiz", "13/04/2025 10:00"]]
+    staged = read_files([("book.xlsx", xlsx(rows))])
+    assert staged.project.activities["date"].tolist() == ["2025-04-03", "2025-04-03", "2025-12-25", "2025-04-06",
+                                                         "2025-04-13"]
+    assert time_notices(staged.notices) == [
+        "Times in 'date' of book.xlsx (sheet activities) were left out: coprod_map keeps the day of each session."]
+    midnight = [["id", "title", "date"], ["a1", "Walk", dt.datetime(2025, 4, 3)], ["a2", "Talk", dt.date(2025, 4, 4)]]
+    staged = read_files([("book.xlsx", xlsx(midnight))])
+    assert staged.project.activities["date"].tolist() == ["2025-04-03", "2025-04-04"]
+    assert not time_notices(staged.notices)
+
+
+def test_xlsx_attendance_with_datetime_cells_gives_one_activity_per_day():
+    rows = [["Name", "Session", "Date"], ["Ann", "Walk", dt.datetime(2025, 4, 3, 10, 30)],
+            ["Bo", "Walk", dt.datetime(2025, 4, 3, 14, 0)], ["Ann", "Walk", dt.datetime(2025, 4, 10, 10, 30)]]
+    staged = read_files([("signin.xlsx", xlsx(rows, title="attendance"))])
+    assert staged.project.activities[["id", "date"]].values.tolist() == [
+        ["walk-2025-04-03", "2025-04-03"], ["walk-2025-04-10", "2025-04-10"]]
+    assert len(staged.project.participation) == 3
+    assert time_notices(staged.notices) == [
+        "Times in 'Date' of signin.xlsx (sheet attendance) were left out: coprod_map keeps the day of each session."]
+
+
+def test_two_times_on_one_day_are_one_participation(store):
+    rows = [["Name", "Session", "Date"], ["Ann", "Walk", "03/04/2025 10:30"], ["Ann", "Walk", "03/04/2025 14:15"],
+            ["Ann", "Walk", "2025-04-03T18:00:00+01:00"], ["Bo", "Walk", "3/4/2025 10:31:02 AM"],
+            ["Ann", "Walk", "04/04/2025 10:30"], ["Ann", "Talk", "03/04/2025 10:30"]]
+    staged = read_files([("attendance.csv", csv(rows))])
+    acts = staged.project.activities
+    assert acts[["id", "title", "date"]].values.tolist() == [
+        ["walk-2025-04-03", "Walk", "2025-04-03"], ["walk-2025-04-04", "Walk", "2025-04-04"],
+        ["talk-2025-04-03", "Talk", "2025-04-03"]]
+    part = staged.project.participation
+    # Hand count: (person, session, day) pairs: Ann-Walk-3rd (3 rows), Bo-Walk-3rd, Ann-Walk-4th, Ann-Talk-3rd.
+    expected = {("ann", "walk-2025-04-03"), ("bo", "walk-2025-04-03"), ("ann", "walk-2025-04-04"),
+                ("ann", "talk-2025-04-03")}
+    assert sorted(zip(part["stakeholder_id"], part["activity_id"], strict=True)) == sorted(expected)
+    assert time_notices(staged.notices) == [TIMES_NOTICE]
+    project_id = store.create_project("Sign-in")
+    store.import_project(project_id, staged.project)
+    saved = store.load(project_id).participation
+    assert len(saved) == len(expected)
+    assert set(zip(saved["stakeholder_id"], saved["activity_id"], strict=True)) == expected
+
+
+def test_a_column_of_distinct_timestamps_is_read_once_per_day(monkeypatch):
+    """A sign-in list's timestamps are nearly all distinct: the dates are read per distinct day, not per value."""
+    seen: list[int] = []
+    real = dates._read
+    monkeypatch.setattr(dates, "_read", lambda array: seen.append(len(array)) or real(array))
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=d) for d in range(30)]
+    values = [f"{d.strftime('%d/%m/%Y')} {h:02d}:{m:02d}:{s:02d}" for d in days for h, m, s in
+              [(9, 0, 0), (9, 0, 1), (13, 30, 5), (17, 59, 59)]]
+    read_ = dates.read_dates(values)
+    assert seen == [30]
+    assert read_.text.to_pylist() == [d.isoformat() for d in days for _ in range(4)]
