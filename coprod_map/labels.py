@@ -7,11 +7,15 @@ column names.
 from __future__ import annotations
 
 from coprod_map.model import AFFECTED_LEVELS, BASES, DIRECTIONS, EXPERIENCES, INVOLVEMENT_LEVELS, KINDS
+from coprod_map.record import ACTION_STATUSES, FIELDS, MET
 
 __all__ = [
     "COLUMN_LABELS",
     "EDITABLE_TABLES",
     "FIELD_HELP",
+    "GAP_FLAG_WORDS",
+    "NETWORK_HEADINGS",
+    "RECORD_HEADINGS",
     "SETTINGS_HELP",
     "TABLE_HELP",
     "TABLE_LABELS",
@@ -177,3 +181,99 @@ def column_label(table: str, column: str) -> str:
 def field_help(table: str, column: str) -> str:
     """Help text for a column; attribute columns get the general attribute help."""
     return FIELD_HELP.get(table, {}).get(column, ATTRIBUTE_HELP)
+
+
+# --- headings of the tables the pages work out (the analysis keeps its column ids; these are what people read) ---
+
+#: A gap table's ``flag`` in words (as the "Who is involved" page's tables say it).
+GAP_FLAG_WORDS: dict[str, str] = {"under": "fewer than expected", "over": "more than expected",
+                                  "within": "about as expected"}
+
+
+def _field(table: str, column: str) -> str:
+    return FIELDS[table][column][0]
+
+
+#: The "Decisions and record" page's worked-out tables, by the analysis function that makes them.
+RECORD_HEADINGS: dict[str, dict[str, str]] = {
+    "decision_power": {
+        "period": "Period",
+        "decisions": "Decisions",
+        "recorded": "Decisions that say who took part",
+        "with_lived": "Of those, with someone with lived experience",
+        "participants": "People who took part in activities",
+        "lived_participants": "Of those, with lived experience",
+        "decision_share": "Share of decisions with lived experience",
+        "participation_share": "Share of participants with lived experience",
+        "ratio": "Decisions share / participation share (1 = the same)",
+    },
+    "reciprocity_by_person": {
+        "stakeholder_id": "ID",
+        "name": _field("reciprocity", "stakeholder_id"),
+        "contributions": "Contributions",
+        "hours": _field("reciprocity", "hours"),
+        "value": _field("reciprocity", "value"),
+        "returned": "Something returned",
+        "nothing_returned": "Nothing returned",
+    },
+    "unreturned_contributions": {
+        "id": "Contribution ID",
+        "stakeholder_id": "Their ID",
+        "name": _field("reciprocity", "stakeholder_id"),
+        "date": "Date",
+        "contributed": _field("reciprocity", "contributed"),
+        "hours": _field("reciprocity", "hours"),
+    },
+    "needs_by_activity": {
+        "activity_id": "Activity ID",
+        "title": "Activity",
+        **MET,
+        "total": "Needs checked",
+    },
+    "unmet_needs_by_group": {
+        "people_with_needs": "People with a stated need",
+        "people_unmet": "Of those, a need not met",
+        "people_partly": "Of those, a need partly met",
+        "gap": "Gap (points)",
+        "flag": "Compared with those affected",
+    },
+    "cycle_overview": {
+        "cycle": "Review cycle",
+        "start": "Start",
+        "end": "End",
+        "good_and_done_agreed": "Good and done agreed",
+        "reflections": "Reflections written",
+        "lessons": "Lessons written",
+        "actions": "Actions",
+        "actions_done": "Actions done",
+        "snapshots": "Snapshots kept",
+    },
+    "actions_by_status": {"cycle": "Review cycle", **ACTION_STATUSES, "total": "Total"},
+    "overdue_actions": {column: words for column, (words, _) in FIELDS["actions"].items()},
+    "compare_representation": {
+        "attribute": "Attribute",
+        "category": "Group",
+        "gap_then": "Gap then (points)",
+        "gap_now": "Gap now (points)",
+        "change": "Change (points)",
+        "flag_then": "Then, compared with those affected",
+        "flag_now": "Now, compared with those affected",
+    },
+}
+
+#: The "Relationships" page's worked-out tables, by the analysis function that makes them.
+NETWORK_HEADINGS: dict[str, dict[str, str]] = {
+    "tie_changes": {
+        "change": "New or ended",
+        "source": "From (ID)",
+        "source_name": "From",
+        "target": "To (ID)",
+        "target_name": "To",
+        "type": "Type of tie",
+        "across_roles": "Across roles (they share none)",
+        "across_experience": "Across experience (they share no kind)",
+    },
+    "cycle_dropouts": {"id": "ID", "name": "Name", "kind": "Kind"},
+    "introducers": {"group": "Group", "rank": "Rank", "id": "ID", "name": "Name",
+                    "nearest": "Steps to the nearest", "within_1": "Within 1 step"},
+}

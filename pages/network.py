@@ -3,6 +3,7 @@
 import streamlit as st
 
 from coprod_map.analysis import network as nw
+from coprod_map.labels import NETWORK_HEADINGS
 from coprod_map.model import KINDS, attribute_columns
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.network_cache import (
@@ -16,7 +17,7 @@ from coprod_map.ui.network_cache import (
     view_for,
 )
 from coprod_map.ui.state import require_project
-from coprod_map.ui.widgets import chart_with_table, long_table, safe_text
+from coprod_map.ui.widgets import chart_with_table, headings, long_table, safe_text
 from coprod_map.viz import network_charts as charts
 from coprod_map.viz.network_html import SIZE_MEASURES, data_url
 
@@ -135,7 +136,8 @@ with tab_measures:
     st.caption(
         "One row per stakeholder; click a column heading to sort. Ties: how many others each one is tied to. "
         "Brokerage (betweenness): the share of shortest paths between others that pass through them. "
-        "Constraint: low means their contacts are not tied to each other, so they connect separate circles. "
+        "Overlapping ties (constraint): how much their ties all lead to the same people; high means few separate "
+        "routes, low means they link circles that are otherwise apart. "
         "Community: a group with many ties among themselves (1 is the largest). "
         "Cut point: removing them would split the map. Bridge ties: ties that are the only link between two parts."
         + (" On this large map brokerage is an estimate from a sample." if estimated else "")
@@ -153,8 +155,10 @@ with tab_measures:
             "betweenness_estimated": (st.column_config.CheckboxColumn("Estimated", help="Brokerage is an estimate")
                                       if estimated else None),
             "community": st.column_config.NumberColumn("Community", help="1 is the largest; blank: no ties"),
-            "constraint": st.column_config.NumberColumn("Constraint", format="%.3f",
-                                                        help="Burt's constraint: low values broker"),
+            "constraint": st.column_config.NumberColumn(
+                "Overlapping ties", format="%.3f",
+                help="How much their ties all lead to the same people: high means few separate routes; low means "
+                "they link circles that are otherwise apart (Burt's constraint, 0 to 1)"),
             "articulation_point": st.column_config.CheckboxColumn("Cut point", help="Removing them splits the map"),
             "bridge_ties": st.column_config.NumberColumn("Bridge ties", help="Ties that are the only link"),
             "isolated": st.column_config.CheckboxColumn("No ties"),
@@ -203,7 +207,9 @@ with tab_reach:
         targets = nw.affected_not_involved(people, by=reach_by, categories=reach_groups)
         ranked = introducers_for(info.id, info.revision, reach_by, tuple(reach_groups), int(max_steps))
         st.caption(safe_text(nw.introducers_sentence(ranked, targets, max_steps=int(max_steps))))
-        long_table(ranked, key="net_reach_csv", file_name="introducers.csv")
+        steps_words = {f"within_{k}": f"Within {k} step{'s' if k > 1 else ''}" for k in range(1, int(max_steps) + 1)}
+        long_table(ranked, key="net_reach_csv", file_name="introducers.csv", column_config=headings(
+            ranked, {**NETWORK_HEADINGS["introducers"], **steps_words, "group": _words(reach_by)}))
     else:
         st.caption("Choose one or more groups to see who could make an introduction.")
 
@@ -224,6 +230,8 @@ with tab_time:
             changes, dropouts = changes_for(info.id, info.revision, earlier, later)
             st.caption(safe_text(nw.tie_changes_sentence(changes, dropouts, earlier=earlier, later=later)))
             st.subheader("Ties that formed or ended")
-            long_table(changes, key="net_changes_csv", file_name="tie-changes.csv")
+            long_table(changes, key="net_changes_csv", file_name="tie-changes.csv",
+                       column_config=headings(changes, NETWORK_HEADINGS["tie_changes"]))
             st.subheader("People who took part earlier but not later")
-            long_table(dropouts, key="net_dropouts_csv", file_name="dropouts.csv")
+            long_table(dropouts, key="net_dropouts_csv", file_name="dropouts.csv", words={"kind": KINDS},
+                       column_config=headings(dropouts, NETWORK_HEADINGS["cycle_dropouts"]))

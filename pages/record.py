@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from coprod_map.analysis import record as rec
 from coprod_map.analysis.health import RATINGS
 from coprod_map.components import CREDIT
+from coprod_map.labels import GAP_FLAG_WORDS, RECORD_HEADINGS
 from coprod_map.model import KINDS, attribute_columns
-from coprod_map.record import RETURNED_KINDS, SNAPSHOT_KINDS, cycle_names
+from coprod_map.record import ACTION_STATUSES, RETURNED_KINDS, SNAPSHOT_KINDS, cycle_names
 from coprod_map.ui import record_cache as rc
 from coprod_map.ui.auth import may_see_private
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.editing import attribute_words, show_message
 from coprod_map.ui.state import require_project
-from coprod_map.ui.widgets import chart_with_table, safe_text
+from coprod_map.ui.widgets import MISSING_NOTE, chart_with_table, headings, safe_text
 from coprod_map.viz import record_charts as charts
+
+
+def _points(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Gaps kept as shares (0.14) shown as points (14.0), as the "Who is involved" page shows them."""
+    return frame.assign(**{c: (frame[c].astype("Float64") * 100).round(1) for c in columns})
+
+
+def _flag_words(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    return frame.assign(**{c: frame[c].map(GAP_FLAG_WORDS).fillna(frame[c]) for c in columns})
+
 
 info = require_project()
 project = load_project(info.id, info.revision)
@@ -47,10 +59,12 @@ with tabs[0]:
                    "in activities.")
     else:
         summary = "No decision says yet who took part in it."
-    chart_with_table(charts.decision_power_chart(power), power, summary=summary, key="record_power_chart")
+    chart_with_table(charts.decision_power_chart(power), power, summary=summary, key="record_power_chart",
+                     column_config=headings(power, RECORD_HEADINGS["decision_power"]))
     st.subheader("You said, we did")
     st.caption("Decisions reported back to participants and the community, and those not reported back yet.")
-    st.dataframe(rec.reported_back(record), hide_index=True, width="stretch")
+    said = rec.reported_back(record)
+    st.dataframe(said, hide_index=True, width="stretch", column_config=headings(said))
 
 with tabs[1]:
     st.subheader("What can and can't change")
@@ -70,15 +84,17 @@ with tabs[2]:
     if coded:  # codes such as feedback_on_influence in the words the editor offers
         by_group = by_group.assign(group=by_group["group"].map(coded).fillna(by_group["group"]))
     unreturned = rec.unreturned_contributions(record, project)
-    chart_with_table(charts.reciprocity_chart(by_group),
-                     by_group.rename(columns={"group": attribute_words(words.get(by, by)),
-                                              "nothing_returned": "nothing returned"}),
+    totals = by_group.rename(columns={"group": attribute_words(words.get(by, by)), "nothing_returned": "nothing returned"})
+    chart_with_table(charts.reciprocity_chart(by_group), totals,
                      summary=f"{len(unreturned)} of {len(record.reciprocity)} contributions have nothing returned yet.",
-                     key="record_recip_chart")
+                     key="record_recip_chart", column_config=headings(totals, {"value": "Money value"}))
     st.subheader("Totals per person")
-    st.dataframe(rec.reciprocity_by_person(record, project), hide_index=True, width="stretch")
+    per_person = rec.reciprocity_by_person(record, project)
+    st.dataframe(per_person, hide_index=True, width="stretch",
+                 column_config=headings(per_person, RECORD_HEADINGS["reciprocity_by_person"]))
     st.subheader("Contributions with nothing returned")
-    st.dataframe(unreturned, hide_index=True, width="stretch")
+    st.dataframe(unreturned, hide_index=True, width="stretch",
+                 column_config=headings(unreturned, RECORD_HEADINGS["unreturned_contributions"]))
 
 with tabs[3]:
     st.subheader("Needs register")
@@ -95,32 +111,44 @@ with tabs[3]:
                 "counts only.")
     chart_with_table(charts.needs_chart(by_activity), by_activity,
                      summary=f"{int(by_activity['no'].sum()) if len(by_activity) else 0} times a stated need was not "
-                             "met at an activity.", key="record_needs_chart")
+                             "met at an activity.", key="record_needs_chart",
+                     column_config=headings(by_activity, RECORD_HEADINGS["needs_by_activity"]))
     attributes = attribute_columns(project.stakeholders)
     if attributes:
         group_by = st.selectbox("Unmet needs by", attributes, key="record_needs_by",
                                 format_func=lambda a: a.replace("_", " "),
                                 help="An unmet need may be one reason a group takes part less than expected.")
         gaps = rec.representation_figures(project, cycle=None)
-        st.dataframe(rec.unmet_needs_by_group(record, project, by=group_by, gaps=gaps), hide_index=True,
-                     width="stretch")
+        unmet = rec.unmet_needs_by_group(record, project, by=group_by, gaps=gaps)
+        if "gap" in unmet:
+            unmet = _flag_words(_points(unmet, "gap"), "flag")
+        st.dataframe(unmet, hide_index=True, width="stretch", column_config=headings(
+            unmet, {**RECORD_HEADINGS["unmet_needs_by_group"], "category": attribute_words(group_by)}))
+        if unmet.isna().to_numpy().any():
+            st.caption(MISSING_NOTE)
 
 with tabs[4]:
     st.subheader("Review cycles")
     st.caption("Names and dates of the cycles are set on the Project settings page. Here: what good and done "
                "look like, reflections and lessons.")
     overview = rec.cycle_overview(record, project)
-    st.dataframe(overview, hide_index=True, width="stretch")
+    overview = overview.assign(snapshots=[", ".join(SNAPSHOT_KINDS.get(k, k) for k in kept.split(", ") if k)
+                                          for kept in overview["snapshots"]])  # one row per cycle: a few rows
+    st.dataframe(overview, hide_index=True, width="stretch",
+                 column_config=headings(overview, RECORD_HEADINGS["cycle_overview"]))
     rc.record_editor("cycles", project, record, info)
     st.subheader("Actions")
     rc.record_editor("actions", project, record, info)
     by_status = rec.actions_by_status(record)
     overdue = rec.overdue_actions(record, today=date.today().isoformat())
     chart_with_table(charts.actions_chart(by_status), by_status,
-                     summary=f"{len(overdue)} open actions are past their due date.", key="record_actions_chart")
+                     summary=f"{len(overdue)} open actions are past their due date.", key="record_actions_chart",
+                     column_config=headings(by_status, RECORD_HEADINGS["actions_by_status"]))
     if len(overdue):
         st.caption("Overdue actions")
-        st.dataframe(overdue, hide_index=True, width="stretch")
+        overdue = overdue.assign(status=overdue["status"].map(ACTION_STATUSES).fillna(overdue["status"]))
+        st.dataframe(overdue, hide_index=True, width="stretch",
+                     column_config=headings(overdue, RECORD_HEADINGS["overdue_actions"]))
     st.subheader("Snapshots: figures kept at the end of a cycle")
     cycles = cycle_names(project.settings)
     show_message("record_snapshots")
@@ -142,7 +170,15 @@ with tabs[4]:
         then = rec.snapshot_table(row["figures"], row["kind"])
         now = (rec.representation_figures(project, cycle=row["cycle"]) if row["kind"] == "representation"
                else rec.network_figures(project, cycle=row["cycle"]))
-        st.dataframe(rec.compare_snapshots(then, now, kind=row["kind"]), hide_index=True, width="stretch")
+        compared = rec.compare_snapshots(then, now, kind=row["kind"])
+        if row["kind"] == "representation":
+            compared = _flag_words(_points(compared, "gap_then", "gap_now", "change"), "flag_then", "flag_now")
+            compared = compared.assign(attribute=compared["attribute"].astype(str).map(attribute_words))
+        st.dataframe(compared, hide_index=True, width="stretch",
+                     column_config=headings(compared, RECORD_HEADINGS["compare_representation"]
+                                            if row["kind"] == "representation" else None))
+        if compared.isna().to_numpy().any():
+            st.caption(MISSING_NOTE)
     else:
         st.caption("No snapshots kept yet.")
 
@@ -153,9 +189,11 @@ with tabs[5]:
     ratings = table["rating"].value_counts()
     found = ", ".join(f"{label} for {int(ratings[label])}" for label in RATINGS.values() if label in ratings)
     chart_with_table(charts.health_chart(table), table.drop(columns=["component"]), key="record_health_chart",
+                     column_config=headings(table.drop(columns=["component"])),
                      summary=f"Of the ten components, the data gives {found}. Markers show how participants "
                              "scored each component (1 to 5), per cycle.")
-    st.dataframe(table[["name", "rating", "evidence"]], hide_index=True, width="stretch")
+    st.dataframe(table[["name", "rating", "evidence"]], hide_index=True, width="stretch",
+                 column_config=headings(table[["name", "rating", "evidence"]], {"name": "Component"}))
     st.subheader("Self-assessment scores")
     st.caption("Each participant scores each component from 1 (not at all) to 5 (fully). Use an anonymous code, "
                "never a name.")

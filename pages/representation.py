@@ -8,20 +8,20 @@ from coprod_map.analysis.representation import INVOLVEMENT_MODES, MODES, PERIODS
 from coprod_map.model import AFFECTED_LEVELS, INVOLVEMENT_LEVELS, KINDS
 from coprod_map.ui import representation_cache as cache
 from coprod_map.ui.state import require_project
-from coprod_map.ui.widgets import chart_with_table, safe_text
+from coprod_map.ui.widgets import chart_with_table, in_words, safe_text
 
 SHOWN_ROWS = 1000
 
 _cc = st.column_config
-#: the "affected but not involved" table in plain words (the codes stay in the data and the download)
+#: the "affected but not involved" table in plain words (the codes stay in the data and the download): the cells
+#: themselves become words (MISSING_WORDS), since a screen reader reads cell values, not what a format function draws
+MISSING_WORDS = {"kind": KINDS, "affected": AFFECTED_LEVELS, "involvement": INVOLVEMENT_LEVELS}
 MISSING_COLUMNS = {
     "id": _cc.TextColumn("ID"),
     "name": _cc.TextColumn("Name"),
-    "kind": _cc.SelectboxColumn("Kind", options=list(KINDS), format_func=lambda k: KINDS.get(k, k)),
-    "affected": _cc.SelectboxColumn("How affected", options=list(AFFECTED_LEVELS),
-                                    format_func=lambda v: AFFECTED_LEVELS.get(v, v)),
-    "involvement": _cc.SelectboxColumn("Involvement", options=list(INVOLVEMENT_LEVELS),
-                                       format_func=lambda v: INVOLVEMENT_LEVELS.get(v, v)),
+    "kind": _cc.TextColumn("Kind"),
+    "affected": _cc.TextColumn("How affected"),
+    "involvement": _cc.TextColumn("Involvement"),
     "roles": _cc.TextColumn("Roles"),
     "last_took_part": _cc.TextColumn("Last took part", help="The date of the last activity they came to, "
                                      "if any (blank: never)"),
@@ -154,7 +154,7 @@ with missing_tab:
     who = cache.missing(info.id, info.revision, options)
     st.subheader("Affected but not involved")
     st.caption(f"{len(who)} affected stakeholders have not taken part in the chosen period.")
-    st.dataframe(who if len(who) <= SHOWN_ROWS else who.head(SHOWN_ROWS), hide_index=True, width="stretch",
+    st.dataframe(in_words(who.head(SHOWN_ROWS), MISSING_WORDS), hide_index=True, width="stretch",
                  column_config=MISSING_COLUMNS)
     if len(who) > SHOWN_ROWS:  # a table of tens of thousands of rows is slow to send on every change
         st.caption(f"The table shows the first {SHOWN_ROWS:,} of {len(who):,}; download the full list below.")

@@ -486,7 +486,15 @@ def assortativity(matrix: pd.DataFrame) -> float:
 
 
 def mixing_sentence(matrix: pd.DataFrame, *, by: str) -> str:
-    """One plain sentence on how much ties stay within the same category."""
+    """Plain words on whether ties stay within the same category, then the figures behind them.
+
+    The words come first ("People mostly link with others of the same experience"); Newman's assortativity
+    follows for analysts. A strong tendency is 0.3 or more either way, a slight one over 0.05.
+
+    >>> m = pd.DataFrame([[8, 1], [1, 8]], index=["a", "b"], columns=["a", "b"])
+    >>> mixing_sentence(m, by="area").split(".")[0]
+    'People mostly link with others of the same area'
+    """
     m = matrix.to_numpy(dtype=float)
     total = np.triu(m).sum()
     if total == 0:
@@ -496,17 +504,21 @@ def mixing_sentence(matrix: pd.DataFrame, *, by: str) -> str:
     a = both_ways.sum(axis=1) / both_ways.sum()
     expected = float((a * a).sum())
     r = assortativity(matrix)
-    tendency = (
-        "a little more often than chance would give" if r > 0.05 and r < 0.3 else
-        "much more often than chance would give" if r >= 0.3 else
-        "less often than chance would give" if r < -0.05 else
-        "about as often as chance would give"
+    lead = (
+        f"People link with others of the same {by} about as often as chance would." if np.isnan(r) or abs(r) <= 0.05
+        else f"People mostly link with others of the same {by}." if r >= 0.3
+        else f"People link with others of the same {by} a little more often than chance would." if r > 0
+        else f"People mostly link with others of a different {by}." if r <= -0.3
+        else f"People link with others of a different {by} a little more often than chance would."
     )
-    strength = "" if np.isnan(r) else f" (assortativity {r:.2f}, where 0 means mixing as if at random)"
-    return (
-        f"{within:.0%} of {int(total):,} ties link stakeholders with the same {by}; if ties formed at random "
-        f"it would be about {expected:.0%}. People connect within their own {by} {tendency}{strength}."
+    figures = (
+        f" {within:.0%} of {int(total):,} ties link stakeholders with the same {by}; if ties formed at random "
+        f"it would be about {expected:.0%}."
     )
+    if np.isnan(r):
+        return figures.strip()  # one category only: there is no mixing to describe
+    return (f"{lead}{figures} For analysts: assortativity {r:.2f} (1: ties only within the same {by}; "
+            "0: as if at random; below 0: mostly across).")
 
 
 # --- the page's metric set ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ User text never reaches the screen as markup: pass it through ``safe_text`` befo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -15,7 +15,8 @@ import streamlit as st
 
 from coprod_map.errors import Problem, problems_frame
 
-__all__ = ["MISSING_NOTE", "SHOWN_ROWS", "chart_with_table", "long_table", "safe_text", "show_once", "show_problems"]
+__all__ = ["MISSING_NOTE", "SHOWN_ROWS", "chart_with_table", "headings", "in_words", "long_table", "plain_heading",
+           "safe_text", "show_once", "show_problems"]
 
 #: the most rows a table sends to the browser: longer ones are slow to send on every change (50 ms at
 #: 100,000 rows), and the whole table is a download instead
@@ -51,6 +52,41 @@ def safe_text(value: Any) -> str:
     text = " ".join(str(value).split())
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, escaped)
+
+
+def plain_heading(column: Any) -> str:
+    """A column id in words, for a table heading nobody has worded yet.
+
+    >>> plain_heading("people_with_needs"), plain_heading("within_2"), plain_heading("Age band")
+    ('People with needs', 'Within 2', 'Age band')
+    """
+    words = " ".join(str(column).replace("_", " ").split())
+    return words[:1].upper() + words[1:]
+
+
+def headings(frame: pd.DataFrame, words: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``column_config`` for ``st.dataframe`` giving every column of ``frame`` a heading in words: ``words`` where
+    it has one, else :func:`plain_heading`. The frame itself (and any download of it) keeps its column ids.
+
+    >>> headings(pd.DataFrame(columns=["stakeholder_id", "hours"]), {"stakeholder_id": "Who contributed"})
+    {'stakeholder_id': 'Who contributed', 'hours': 'Hours'}
+    """
+    words = words or {}
+    return {str(c): words.get(str(c)) or plain_heading(c) for c in frame.columns}
+
+
+def in_words(frame: pd.DataFrame, words: Mapping[str, Mapping[Any, str]]) -> pd.DataFrame:
+    """A copy of ``frame`` for the screen with coded cells in words (``{column: {code: words}}``; other values
+    kept). Better than a ``SelectboxColumn``'s ``format_func`` in a read-only table: the grid draws the words
+    either way, but the table a screen reader reads holds the cell values, so it would read the codes.
+
+    >>> in_words(pd.DataFrame({"kind": ["person", "community_asset", "other"]}),
+    ...          {"kind": {"person": "Person", "community_asset": "Community asset"}})["kind"].tolist()
+    ['Person', 'Community asset', 'other']
+    """
+    present = {c: w for c, w in words.items() if c in frame.columns}
+    return frame.assign(**{c: frame[c].map(w).astype(object).where(frame[c].map(w).notna(), frame[c].astype(object))
+                           for c, w in present.items()})
 
 
 def show_once(key: str) -> None:
@@ -94,11 +130,13 @@ def chart_with_table(
     table_label: str = "Show the figures as a table",
     on_select: str = "ignore",
     selection_mode: Any = ("points", "box", "lasso"),
+    column_config: Mapping[str, Any] | None = None,
 ) -> Any:
     """A plotly chart, its plain-language summary, and the same figures as a table in an expander.
 
-    ``summary`` is shown as text (escaped), so it may contain user words. Returns what
-    ``st.plotly_chart`` returns (the selection state when ``on_select="rerun"``).
+    ``summary`` is shown as text (escaped), so it may contain user words. ``column_config`` (for example
+    :func:`headings`) words the table's headings. Returns what ``st.plotly_chart`` returns (the selection
+    state when ``on_select="rerun"``).
     """
     result = st.plotly_chart(
         fig,
@@ -110,16 +148,20 @@ def chart_with_table(
     )
     st.caption(safe_text(summary))
     with st.expander(table_label):
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
         if table.isna().to_numpy().any():  # Streamlit draws a missing figure as the word None: say what it means
             st.caption(MISSING_NOTE)
     return result
 
 
 def long_table(frame: pd.DataFrame, *, key: str, file_name: str, first: str = "first", limit: int = SHOWN_ROWS,
-               **options: Any) -> None:
-    """``st.dataframe`` of at most ``limit`` rows, and the whole table as a CSV download when longer."""
-    st.dataframe(frame.head(limit), hide_index=True, width="stretch", **options)
+               words: Mapping[str, Mapping[Any, str]] | None = None, **options: Any) -> None:
+    """``st.dataframe`` of at most ``limit`` rows, and the whole table as a CSV download when longer.
+
+    ``words`` (see :func:`in_words`) puts coded cells in words on screen; the download keeps the codes.
+    """
+    shown = frame.head(limit)
+    st.dataframe(in_words(shown, words) if words else shown, hide_index=True, width="stretch", **options)
     if len(frame) > limit:
         from coprod_map.io.export import table_csv
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from coprod_map.model import Project, ProjectSettings, normalise_frame
+from coprod_map.analysis import network as nw
+from coprod_map.model import KINDS, Project, ProjectSettings, normalise_frame
 from coprod_map.store import Store
 from tests.pages._helpers import make_store, page
 
@@ -97,3 +100,72 @@ def test_large_project_shows_the_aggregated_map(sqlite_url, monkeypatch):
         assert len(_measures(at)) == 20_000
     finally:
         store.close()
+
+
+# --- worked-out tables and sentences in words, not column ids -----------------------------------------------------
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def _shown_heads(d) -> list[str]:
+    """Each heading as the table shows it (its column_config label, else the column id)."""
+    config = json.loads(d.proto.columns or "{}")
+    return [(config.get(str(c)) or {}).get("label") or str(c) for c in d.value.columns]
+
+
+@pytest.fixture
+def sample_page(sample_project, sqlite_url, monkeypatch):
+    store, project_id = sample_project
+    monkeypatch.setenv("COPROD_MAP_DB", sqlite_url)
+    at = page("network", project_id)
+    reach = at.multiselect(key="net_reach_groups")
+    reach.set_value(reach.options[:2]).run()
+    at.selectbox(key="net_earlier").set_value("Cycle 1")
+    at.selectbox(key="net_later").set_value("Cycle 3").run()
+    assert not at.exception
+    return store, project_id, at
+
+
+@pytest.mark.parametrize("columns", [
+    {"within_1", "nearest"},  # Reach the missing: who could make an introduction
+    {"source_name", "across_roles"},  # Over time: ties that formed or ended
+    {"id", "name", "kind"},  # Over time: people who took part earlier but not later
+])
+def test_worked_out_tables_show_no_snake_case_headings(sample_page, columns):
+    _, _, at = sample_page
+    found = [d for d in at.dataframe if columns <= set(d.value.columns)
+             and (columns != {"id", "name", "kind"} or len(d.value.columns) == 3)]
+    assert len(found) == 1
+    heads = _shown_heads(found[0])
+    assert not [h for h in heads if SNAKE.search(h)], heads
+    assert all(h[:1].isupper() for h in heads), heads  # "id", "kind" read as headings too
+    # the frame (and its download) keeps the analysis' ids: shown raw, they were codes or lower-case ids
+    assert any(SNAKE.search(c) or c[:1].islower() for c in map(str, found[0].value.columns))
+
+
+def test_dropouts_show_the_kind_in_words(sample_page):
+    store, project_id, at = sample_page
+    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["id", "name", "kind"])
+    raw = nw.cycle_dropouts(store.load(project_id), earlier="Cycle 1", later="Cycle 3")
+    assert len(table) == len(raw) > 0  # the sample has people who stopped taking part
+    # the cells themselves are words (a screen reader reads the cells, not what a format function draws)
+    assert table["kind"].tolist() == [KINDS[k] for k in raw["kind"]]
+    assert "person" in set(raw["kind"]) and "person" not in set(table["kind"])
+
+
+def test_constraint_has_a_plain_heading_and_help(sample_page):
+    _, _, at = sample_page
+    config = json.loads(next(d for d in at.dataframe if "betweenness" in d.value.columns).proto.columns)
+    assert config["constraint"]["label"] == "Overlapping ties"
+    assert "same people" in config["constraint"]["help"] and "few separate routes" in config["constraint"]["help"]
+
+
+def test_mixing_says_it_in_words_before_the_figure(sample_page):
+    store, project_id, at = sample_page
+    matrix = nw.mixing_matrix(nw.tie_graph(store.load(project_id).stakeholders, store.load(project_id).relationships),
+                              store.load(project_id).stakeholders, by="experience")
+    r = nw.assortativity(matrix)
+    caption = next(c.value for c in at.caption if "ties link stakeholders" in c.value).replace("\\", "")
+    assert caption.startswith("People ")
+    assert caption.index("People ") < caption.index(f"assortativity {r:.2f}")
+    assert "(assortativity" not in caption  # no longer the jargon inside the plain sentence

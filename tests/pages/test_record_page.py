@@ -3,8 +3,13 @@ bad edits change nothing, and private needs stay hidden unless the private view 
 
 from __future__ import annotations
 
+import json
+import re
+
+import pandas as pd
 import pytest
 
+from coprod_map.analysis import record as rec
 from coprod_map.record_store import load_record
 from coprod_map.sample import load_sample
 from coprod_map.store import Store
@@ -175,3 +180,86 @@ def test_health_summary_counts_each_rating_and_contributions_show_words(app):
     groups = set(totals["What came back"])
     assert "Feedback on what their input changed" in groups and "feedback_on_influence" not in groups
     assert "Nothing yet" in groups  # contributions with nothing returned, not the code "none"
+
+
+# --- worked-out tables show words, not column ids or codes ------------------------------------------------------
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # stakeholder_id, feedback_on_influence, good_and_done_agreed
+
+
+def shown(d) -> tuple[list[str], str]:
+    """What a table puts on screen: each heading as its column_config labels it, and its cells as text."""
+    config = json.loads(d.proto.columns or "{}")
+    heads = [(config.get(str(c)) or {}).get("label") or str(c) for c in d.value.columns]
+    return heads, d.value.astype(str).to_csv(index=False, header=False)
+
+
+# name -> how to find the table among the page's dataframes (by the analysis' column ids, which stay as they were)
+WORKED_OUT = {
+    "totals per person": lambda cols: {"stakeholder_id", "nothing_returned"} <= cols,
+    "contributions with nothing returned": lambda cols: cols == {"id", "stakeholder_id", "name", "date",
+                                                                 "contributed", "hours"},
+    "decisions with lived experience": lambda cols: "decision_share" in cols,
+    "needs met at each activity": lambda cols: {"activity_id", "partly"} <= cols,
+    "unmet needs by group": lambda cols: "people_unmet" in cols,
+    "review cycles overview": lambda cols: "actions_done" in cols,
+    "snapshot compared with now": lambda cols: "gap_then" in cols,
+}
+
+
+@pytest.mark.parametrize("name", list(WORKED_OUT))
+def test_worked_out_tables_show_no_snake_case_code(app, name):
+    _, pid = app
+    at = page("record", pid)
+    found = [d for d in at.dataframe if WORKED_OUT[name](set(map(str, d.value.columns)))]
+    assert len(found) == 1, name
+    heads, cells = shown(found[0])
+    assert not [h for h in heads if SNAKE.search(h)], heads
+    assert not SNAKE.findall(cells), SNAKE.findall(cells)
+    # the check bites: the table's own column ids (what the page showed before, and what a download keeps)
+    # are codes, and, where the analysis hands back coded cells, so are they
+    old = " ".join(map(str, found[0].value.columns)) + " " + cells
+    assert SNAKE.search(" ".join(map(str, found[0].value.columns))), old
+
+
+def test_actions_by_status_heads_its_columns_with_the_status_words(app):
+    _, pid = app
+    at = page("record", pid)
+    table = next(d for d in at.dataframe if {"cycle", "doing"} <= set(d.value.columns))
+    heads, _ = shown(table)
+    assert heads == ["Review cycle", "Open", "Under way", "Done", "Dropped", "Total"]  # not the code "doing"
+
+
+def test_totals_per_person_headings_use_the_contribution_words_and_keep_the_figures(app):
+    store, pid = app
+    at = page("record", pid)
+    table = next(d for d in at.dataframe if {"stakeholder_id", "nothing_returned"} <= set(d.value.columns))
+    heads, _ = shown(table)
+    assert heads == ["ID", "Who contributed", "Contributions", "Hours", "Money value", "Something returned",
+                     "Nothing returned"]
+    record = load_record(store, pid)
+    # an independent count from the saved rows: nothing returned = returned kind blank or "none"
+    nothing = record.reciprocity["returned_kind"].isin(["", "none"]).groupby(record.reciprocity["stakeholder_id"]).sum()
+    shown_counts = dict(zip(table.value["stakeholder_id"], table.value["nothing_returned"], strict=True))
+    assert shown_counts == {k: int(v) for k, v in nothing.items()}
+    unreturned = next(d for d in at.dataframe if WORKED_OUT["contributions with nothing returned"](set(d.value.columns)))
+    assert shown(unreturned)[0] == ["Contribution ID", "Their ID", "Who contributed", "Date", "What they contributed",
+                                    "Hours"]
+    assert len(unreturned.value) == int(nothing.sum())
+
+
+def test_gaps_beside_unmet_needs_and_snapshots_read_as_points_and_words(app):
+    store, pid = app
+    at = page("record", pid)
+    unmet = next(d.value for d in at.dataframe if "people_unmet" in d.value.columns)
+    project, record = store.load(pid), load_record(store, pid)
+    by = at.selectbox(key="record_needs_by").value
+    raw = rec.unmet_needs_by_group(record, project, by=by, gaps=rec.representation_figures(project, cycle=None))
+    expected = dict(zip(raw["category"], (raw["gap"].astype("Float64") * 100).round(1), strict=True))
+    for category, gap in zip(unmet["category"], unmet["gap"], strict=True):
+        assert (pd.isna(gap) and pd.isna(expected[category])) or gap == pytest.approx(float(expected[category]))
+    assert set(unmet["flag"]) <= {"", "fewer than expected", "more than expected", "about as expected"}
+    assert set(raw["flag"]) - {""}  # the sample has flagged groups, so the words above were mapped from codes
+    compared = next(d.value for d in at.dataframe if "gap_then" in d.value.columns)
+    assert "age_band" not in set(compared["attribute"]) and "Age band" in set(compared["attribute"])
+    assert set(compared["flag_now"]) <= {"", "fewer than expected", "more than expected", "about as expected"}

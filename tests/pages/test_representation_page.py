@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coprod_map.analysis import representation
+from coprod_map.model import AFFECTED_LEVELS, INVOLVEMENT_LEVELS, KINDS
 from coprod_map.ui import cache
 from coprod_map.ui import representation_cache as rc
 from coprod_map.ui.widgets import MISSING_NOTE
@@ -119,15 +120,19 @@ def test_page_names_the_project_and_explains_none_in_suppressed_tables(page):
 
 
 def test_who_is_missing_tables_show_words_not_codes(page):
-    at, _, _ = page
+    at, store, project_id = page
     who = next(d for d in at.dataframe if "last_took_part" in d.value.columns)
     # the data keeps the codes (the download is the same list); headings and values on screen are words
     config = json.loads(who.proto.columns)  # the column config as sent to the browser
     assert config["last_took_part"]["label"] == "Last took part"
-    options = {o["value"]: o["label"] for o in config["involvement"]["type_config"]["options"]}
-    assert set(who.value["involvement"]) <= set(options) and options["not_involved"] == "Not involved"
-    affected = {o["value"]: o["label"] for o in config["affected"]["type_config"]["options"]}
-    assert set(who.value["affected"]) <= set(affected) and affected[3] == "Strongly"
+    # the cells themselves are words: a screen reader reads cell values, not what a format function draws
+    assert set(who.value["involvement"]) <= set(INVOLVEMENT_LEVELS.values())
+    assert "Not involved" in set(who.value["involvement"]) and "not_involved" not in set(who.value["involvement"])
+    assert set(who.value["affected"]) <= set(AFFECTED_LEVELS.values()) and "Strongly" in set(who.value["affected"])
+    assert set(who.value["kind"]) <= set(KINDS.values())
+    saved = store.load(project_id).stakeholders.set_index("id")  # each row's words match its saved codes
+    assert who.value["involvement"].tolist() == [INVOLVEMENT_LEVELS[saved.loc[i, "involvement"]] for i in who.value["id"]]
+    assert who.value["kind"].tolist() == [KINDS[saved.loc[i, "kind"]] for i in who.value["id"]]
     voices = next(d for d in at.dataframe if "status" in d.value.columns)
     shown = json.loads(voices.proto.columns)
     assert shown["group_name"]["label"] == "Group" and shown["basis_not_recorded"]["label"] == "Basis not recorded"
