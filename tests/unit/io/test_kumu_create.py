@@ -6,35 +6,14 @@ characters -> ``-``). The people are invented.
 
 from __future__ import annotations
 
-import csv
-import io
-
-import openpyxl
 import pandas as pd
 import pytest
 
 from coprod_map.errors import ImportRejected
 from coprod_map.io.read import detect, read_files
+from tests.unit.io.test_import_contract import csv_bytes, xlsx_bytes
 
 NOTICE_END = "Check their type on the Stakeholders page."
-
-
-def csv_bytes(rows: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
-def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 CONNECTIONS = [["From", "To", "Type"], ["Ann", "Bo", "knows"], ["Bo", "Cy", "works with"]]
