@@ -14,6 +14,8 @@ __all__ = [
     "EDITABLE_TABLES",
     "FIELD_HELP",
     "GAP_FLAG_WORDS",
+    "MEASURE_HEADINGS",
+    "MEASURE_HELP",
     "NETWORK_HEADINGS",
     "RECORD_HEADINGS",
     "SETTINGS_HELP",
@@ -262,6 +264,27 @@ RECORD_HEADINGS: dict[str, dict[str, str]] = {
 }
 
 #: The "Relationships" page's worked-out tables, by the analysis function that makes them.
+#: the network measures' headings (``analysis.network.metrics_table``'s columns), on Relationships and History
+MEASURE_HEADINGS: dict[str, str] = {
+    "id": "ID", "name": "Name", "degree": "Ties", "betweenness": "Brokerage", "betweenness_estimated": "Estimated",
+    "community": "Community", "constraint": "Overlapping ties", "articulation_point": "Cut point",
+    "bridge_ties": "Bridge ties", "isolated": "No ties", "component": "Part of map",
+}
+
+#: what each measure means, in plain words (the headings' help)
+MEASURE_HELP: dict[str, str] = {
+    "degree": "How many different stakeholders they are tied to",
+    "betweenness": "Share of shortest paths between others that pass through them (0 to 1)",
+    "betweenness_estimated": "Brokerage is an estimate",
+    "community": "1 is the largest; blank: no ties",
+    "constraint": "How much their ties all lead to the same people: high means few separate routes; low means "
+                  "they link circles that are otherwise apart (Burt's constraint, 0 to 1)",
+    "articulation_point": "Removing them splits the map",
+    "bridge_ties": "Ties that are the only link",
+    "component": "1 is the largest connected part",
+}
+
+
 NETWORK_HEADINGS: dict[str, dict[str, str]] = {
     "tie_changes": {
         "change": "New or ended",

@@ -10,7 +10,7 @@ from coprod_map.ui import history_cache as hc
 from coprod_map.ui.auth import allowed
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.state import require_project, store
-from coprod_map.ui.widgets import chart_with_table, long_table
+from coprod_map.ui.widgets import chart_with_table, headings, long_table
 from coprod_map.viz.charts import gap_chart
 from coprod_map.viz.summaries import gap_summary, readable_table
 
@@ -41,8 +41,10 @@ if actions.empty:
 else:
     st.dataframe(actions, hide_index=True, width="stretch", column_config={
         "entry": st.column_config.NumberColumn("Entry", format="%d"),
+        "when": "When", "who": "Who", "what": "Kind of change",
         "summary": st.column_config.TextColumn("What changed", width="large"),
         "fields": st.column_config.TextColumn("Fields", width="medium"),
+        "taken back": "Taken back",
     })
     if may_edit:
         st.selectbox("Entry to take back", actions["entry"].tolist(), index=None, key="history_revert_entry",
@@ -56,7 +58,7 @@ else:
             rows, total = hc.entry_details(pid, revision, int(chosen), private, hc.DETAIL_ROWS)
             if not private:
                 st.caption("Notes, attribute values and private record fields show as (private).")
-            st.dataframe(rows, hide_index=True, width="stretch")
+            st.dataframe(rows, hide_index=True, width="stretch", column_config=headings(rows))
             if total > len(rows):
                 st.caption(f"This entry changed {total:,} rows. The table shows the first {len(rows):,}; download "
                            "them all below (a big entry takes a while to put together).")
@@ -83,24 +85,28 @@ for col, (label, table) in zip(cols, [("Stakeholders", "stakeholders"), ("Ties",
     col.metric(label, f"{counts[table]:,}")
 map_tab, figures_tab, network_tab = st.tabs(["Map", "Who was involved", "Network"])
 with map_tab:
-    long_table(then.stakeholders.drop(columns=["notes"]), key="history_people_csv", file_name=f"stakeholders-{when}.csv")
-    long_table(then.relationships.drop(columns=["notes"]), key="history_ties_csv", file_name=f"relationships-{when}.csv")
+    for table, key in (("stakeholders", "history_people_csv"), ("relationships", "history_ties_csv")):
+        past = then.table(table).drop(columns=["notes"])  # headings and codes in words on screen; the CSV keeps ids
+        long_table(past, key=key, file_name=f"{table}-{when}.csv", words=hc.CELL_WORDS[table],
+                   column_config=hc.map_columns(table, past))
 with figures_tab:
     gaps = figures["gaps"]
     if gaps.empty:
         st.info("There were no attributes to compare on that date.")
     else:
         against = "the reference population" if figures["gap_mode"] == "population" else "those the map marked as affected"
-        chart_with_table(gap_chart(gaps), readable_table(gaps), key="history_gap_chart",
+        shown = hc.worded_gaps(gaps)  # "Age band: 65+", not "age_band: 65+"
+        chart_with_table(gap_chart(shown), readable_table(shown), key="history_gap_chart",
                          summary=f"Involved share minus the share among {against}, as it was on {when}. "
                                  + gap_summary(gaps, min_cell=int(then.settings.min_cell)))
 with network_tab:
-    st.dataframe(figures["network"], hide_index=True, width="stretch")
+    st.dataframe(figures["network"], hide_index=True, width="stretch", column_config=headings(figures["network"]))
     if len(then.stakeholders):
         st.iframe(hc.network_at(pid, revision, when, NETWORK_HEIGHT), height=NETWORK_HEIGHT + 40)
         st.caption("The network as it was: hover for details, scroll to zoom.")
     with st.expander("Measures for each stakeholder as they were"):
-        long_table(figures["metrics"], key="history_metrics_csv", file_name=f"measures-{when}.csv")
+        long_table(figures["metrics"], key="history_metrics_csv", file_name=f"measures-{when}.csv",
+                   column_config=hc.measure_columns(figures["metrics"]))
 
 with st.expander("Compare two dates"):
     first = st.date_input("Earlier date", value=date.today(), key="history_compare_from").isoformat()
@@ -110,16 +116,21 @@ with st.expander("Compare two dates"):
     for column, day in ((left, first), (right, second)):
         shown = hc.figures_at(pid, revision, day)
         column.text(f"At the end of {day}")
-        column.dataframe(pd.DataFrame({"table": list(shown["counts"]), "rows": list(shown["counts"].values())}),
-                         hide_index=True, width="stretch")
-        column.dataframe(readable_table(shown["gaps"]) if len(shown["gaps"]) else shown["gaps"],
-                         hide_index=True, width="stretch")
-    st.dataframe(pd.DataFrame({"what": list(diff), "how many": [len(f) for f in diff.values()]}), hide_index=True)
+        counts = hc.counts_table(shown["counts"])
+        column.dataframe(counts, hide_index=True, width="stretch", column_config=headings(counts))
+        if len(shown["gaps"]):
+            column.dataframe(readable_table(hc.worded_gaps(shown["gaps"])), hide_index=True, width="stretch")
+        else:
+            column.dataframe(shown["gaps"], hide_index=True, width="stretch", column_config=headings(shown["gaps"]))
+    changed = pd.DataFrame({"what": list(diff), "how many": [len(f) for f in diff.values()]})
+    st.dataframe(changed, hide_index=True, column_config=headings(changed))
     for label, frame in diff.items():  # a million participation records added: the first rows and a download
         if len(frame):
             st.text(label.capitalize())
             name = label.replace(" ", "-")
-            long_table(frame, key=f"history_compare_{name}_csv", file_name=f"{name}-{first}-to-{second}.csv")
+            table = {"ties": "relationships"}.get(label.split()[0], label.split()[0])
+            long_table(frame, key=f"history_compare_{name}_csv", file_name=f"{name}-{first}-to-{second}.csv",
+                       column_config=hc.map_columns(table, frame))
 current = load_project(pid, revision)
 
 st.header("Named snapshots")
@@ -129,7 +140,8 @@ if may_edit:
     st.button("Take snapshot", on_click=hc.snapshot, args=(pid, "history_snapshot_name"))
 snaps = store().snapshots(pid)
 if len(snaps):
-    st.dataframe(snaps.rename(columns={"taken_at": "taken"}), hide_index=True, width="stretch")
+    st.dataframe(snaps, hide_index=True, width="stretch",
+                 column_config=headings(snaps, {"id": "ID", "taken_at": "Taken", "actor": "Taken by"}))
 if len(snaps) and may_edit:
     st.selectbox("Snapshot to restore", snaps["id"].tolist(), index=None, key="history_restore_id",
                  format_func=lambda i: str(snaps.set_index("id").loc[i, "name"]))

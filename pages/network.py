@@ -3,7 +3,8 @@
 import streamlit as st
 
 from coprod_map.analysis import network as nw
-from coprod_map.labels import NETWORK_HEADINGS
+from coprod_map.labels import MEASURE_HEADINGS as H
+from coprod_map.labels import MEASURE_HELP, NETWORK_HEADINGS
 from coprod_map.model import KINDS, attribute_columns
 from coprod_map.ui.cache import load_project
 from coprod_map.ui.network_cache import (
@@ -145,24 +146,21 @@ with tab_measures:
     long_table(
         metrics, key="net_metrics_csv", file_name="network-measures.csv", first="most connected",
         column_config={
-            "id": st.column_config.TextColumn("ID"),
-            "name": st.column_config.TextColumn("Name"),
-            "degree": st.column_config.NumberColumn("Ties", help="How many different stakeholders they are tied to"),
+            "id": st.column_config.TextColumn(H["id"]),
+            "name": st.column_config.TextColumn(H["name"]),
+            "degree": st.column_config.NumberColumn(H["degree"], help=MEASURE_HELP["degree"]),
             "betweenness": st.column_config.NumberColumn(
-                "Brokerage" + (" (estimate)" if estimated else ""), format="%.4f",
-                help="Share of shortest paths between others that pass through them (0 to 1)"),
+                H["betweenness"] + (" (estimate)" if estimated else ""), format="%.4f", help=MEASURE_HELP["betweenness"]),
             # only where brokerage is an estimate (large maps): on a small map the column is all blank ticks
-            "betweenness_estimated": (st.column_config.CheckboxColumn("Estimated", help="Brokerage is an estimate")
-                                      if estimated else None),
-            "community": st.column_config.NumberColumn("Community", help="1 is the largest; blank: no ties"),
-            "constraint": st.column_config.NumberColumn(
-                "Overlapping ties", format="%.3f",
-                help="How much their ties all lead to the same people: high means few separate routes; low means "
-                "they link circles that are otherwise apart (Burt's constraint, 0 to 1)"),
-            "articulation_point": st.column_config.CheckboxColumn("Cut point", help="Removing them splits the map"),
-            "bridge_ties": st.column_config.NumberColumn("Bridge ties", help="Ties that are the only link"),
-            "isolated": st.column_config.CheckboxColumn("No ties"),
-            "component": st.column_config.NumberColumn("Part of map", help="1 is the largest connected part"),
+            "betweenness_estimated": (st.column_config.CheckboxColumn(
+                H["betweenness_estimated"], help=MEASURE_HELP["betweenness_estimated"]) if estimated else None),
+            "community": st.column_config.NumberColumn(H["community"], help=MEASURE_HELP["community"]),
+            "constraint": st.column_config.NumberColumn(H["constraint"], format="%.3f", help=MEASURE_HELP["constraint"]),
+            "articulation_point": st.column_config.CheckboxColumn(H["articulation_point"],
+                                                                  help=MEASURE_HELP["articulation_point"]),
+            "bridge_ties": st.column_config.NumberColumn(H["bridge_ties"], help=MEASURE_HELP["bridge_ties"]),
+            "isolated": st.column_config.CheckboxColumn(H["isolated"]),
+            "component": st.column_config.NumberColumn(H["component"], help=MEASURE_HELP["component"]),
         },
     )
 

@@ -10,19 +10,22 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from coprod_map.errors import CoprodError
-from coprod_map.model import Project
+from coprod_map.labels import COLUMN_LABELS, MEASURE_HEADINGS, TABLE_LABELS
+from coprod_map.model import BASES, DIRECTIONS, EXPERIENCES, INVOLVEMENT_LEVELS, KINDS, Project
 from coprod_map.ui.auth import actor, allowed, make_owner
 from coprod_map.ui.state import set_project, store
-from coprod_map.ui.widgets import SHOWN_ROWS, show_once
+from coprod_map.ui.widgets import SHOWN_ROWS, headings, plain_heading, show_once
 
-__all__ = ["DETAIL_ROWS", "actions_table", "can_see_private", "compared", "entry_csv", "entry_details", "entry_size",
-           "erase", "figures_at", "network_at", "purge", "restore", "revert", "say", "set_retention", "show_message",
-           "snapshot", "state_at", "undo"]
+__all__ = ["CELL_WORDS", "DETAIL_ROWS", "actions_table", "can_see_private", "compared",
+           "counts_table", "entry_csv", "entry_details", "entry_size", "erase", "figures_at", "map_columns",
+           "measure_columns", "network_at", "purge", "restore", "revert", "say", "set_retention", "show_message",
+           "snapshot", "state_at", "undo", "worded_gaps"]
 
 _MESSAGE = "_history_message"
 
@@ -160,6 +163,57 @@ def network_at(project_id: str, revision: int, when: str, height: int) -> str:
     then = state_at(project_id, revision, when)
     metrics = figures_at(project_id, revision, when)["metrics"]
     return data_url(network_view(then, metrics=metrics, height=height).page.html)
+
+
+# --- what the page shows in words (the frames, their cache and their downloads keep column ids and codes) ----------
+
+#: coded cells of the map's tables in words on screen (``widgets.long_table(words=...)``), as the Stakeholders
+#: page's grid draws them
+CELL_WORDS: dict[str, dict[str, dict[Any, str]]] = {
+    "stakeholders": {"kind": KINDS, "involvement": INVOLVEMENT_LEVELS, "speaks_basis": BASES},
+    "relationships": {"direction": DIRECTIONS},
+}
+
+
+
+def map_columns(table: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """``column_config`` for one of the map's tables (``"stakeholders"``, ``"relationships"``, ``"participation"``)
+    as it was: every heading in the Stakeholders page's words, attributes as ``Age band``. Experience (a list of
+    codes, which ``in_words`` cannot map) is drawn in words as that page's grid draws it."""
+    config: dict[str, Any] = headings(frame, COLUMN_LABELS.get(table, {}))
+    if table == "stakeholders" and "experience" in frame:
+        config["experience"] = st.column_config.MultiselectColumn(
+            config["experience"], options=list(EXPERIENCES), format_func=lambda code: EXPERIENCES.get(code, code))
+    return config
+
+
+def measure_columns(metrics: pd.DataFrame) -> dict[str, Any]:
+    """``column_config`` for the measures as they were: the Relationships page's headings; "Estimated" only when
+    some brokerage is an estimate (history measures exactly or leaves it blank, so it is an empty column)."""
+    config: dict[str, Any] = headings(metrics, MEASURE_HEADINGS)
+    if "betweenness_estimated" in metrics and not metrics["betweenness_estimated"].astype(bool).any():
+        config["betweenness_estimated"] = None
+    return config
+
+
+def worded_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
+    """A gap table for the screen: each attribute's name in words, so the chart reads "Age band: 65+" and the
+    table's Attribute column "Age band" (a copy: the cached table keeps its ids).
+
+    >>> worded_gaps(pd.DataFrame({"attribute": ["age_band", "BME status"]}))["attribute"].tolist()
+    ['Age band', 'BME status']
+    """
+    return gaps.assign(attribute=gaps["attribute"].astype(str).map(plain_heading)) if len(gaps) else gaps
+
+
+def counts_table(counts: dict[str, int]) -> pd.DataFrame:
+    """How many rows each table held, the tables named in words (built for the screen only: no download).
+
+    >>> counts_table({"relationships": 2, "participation": 5})["table"].tolist()
+    ['Relationships', 'Participation records']
+    """
+    return pd.DataFrame({"table": [TABLE_LABELS.get(t, plain_heading(t)) for t in counts],
+                         "rows": list(counts.values())})
 
 
 def say(kind: str, text: str) -> None:

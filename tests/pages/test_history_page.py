@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pandas as pd
 
 from tests.pages._helpers import make_store, page, texts
@@ -171,3 +174,80 @@ def test_details_of_a_big_entry_show_the_first_rows_the_total_and_a_download(sql
     at.selectbox(key="history_detail_entry").set_value(int(store.history(pid)["id"].iloc[-2])).run()
     shown = next(d.value for d in at.dataframe if "before" in d.value.columns)
     assert len(shown) == 9 and "This entry changed 9 rows." in texts(at) and not at.get("download_button")
+
+
+# --- the map as it was and two dates compared, in words (the frames and downloads keep ids and codes) -------------
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # age_band, community_asset, speaks_basis, stakeholder_id
+
+
+def _shown(d) -> tuple[list[str], str]:
+    """What a table puts on screen: each heading as its column_config labels it, and its cells as text."""
+    config = json.loads(d.proto.columns or "{}")
+    heads = [(config.get(str(c)) or {}).get("label") or str(c) for c in d.value.columns]
+    return heads, d.value.astype(str).to_csv(index=False, header=False)
+
+
+def test_past_map_gap_and_compared_tables_show_no_snake_case_code(sqlite_url, monkeypatch):
+    from datetime import date
+
+    from coprod_map import store as store_module
+    from coprod_map.model import BASES, DIRECTIONS, INVOLVEMENT_LEVELS, KINDS, Project, ProjectSettings, normalise_frame
+    from coprod_map.store import Store
+
+    today = ["2026-01-05T10:00:00+00:00"]
+    monkeypatch.setattr(store_module, "_now", lambda: today[0])
+    monkeypatch.setenv("COPROD_MAP_DB", sqlite_url)
+    store = Store(sqlite_url)
+    settings = ProjectSettings(attributes={"age_band": ["16-24", "65+"], "home_area": ["north", "south"]}, min_cell=1)
+    pid = store.create_project("Codes test", settings=settings)
+    store.import_project(pid, Project(
+        stakeholders=normalise_frame("stakeholders", pd.DataFrame({
+            "id": ["s1", "s2", "s3"], "name": ["Ann", "Park", "Bo"], "kind": ["person", "community_asset", "person"],
+            "involvement": ["co_producing", "not_involved", "informed"], "speaks_basis": ["lived_experience", "", ""],
+            "experience": [["lived"], [], []], "affected": [3, 2, 1],
+            "age_band": ["16-24", "", "65+"], "home_area": ["north", "south", "north"]})),
+        relationships=normalise_frame("relationships", pd.DataFrame({
+            "id": ["r1"], "source": ["s1"], "target": ["s2"], "type": ["knows"], "direction": ["mutual"]})),
+        activities=normalise_frame("activities", pd.DataFrame({"id": ["a1"], "title": ["Walk"], "date": ["2026-01-02"]})),
+        participation=normalise_frame("participation", pd.DataFrame({"stakeholder_id": ["s1", "s3"],
+                                                                     "activity_id": ["a1", "a1"]})),
+        settings=settings))
+    today[0] = "2026-02-10T09:00:00+00:00"
+    store.apply_edits(pid, "participation", deletes=[("s1", "a1")])
+    at = page("history", pid)
+    at.date_input(key="history_view_date").set_value(date(2026, 1, 31)).run()
+    at.date_input(key="history_compare_from").set_value(date(2026, 1, 31)).run()
+    assert not at.exception
+    tables = {  # by the ids the frames keep (what the old page showed as headings)
+        "people as they were": lambda cols: "speaks_basis" in cols,
+        "ties as they were": lambda cols: "direction" in cols,
+        "gaps as they were": lambda cols: "Attribute" in cols,
+        "participation removed since": lambda cols: cols == {"stakeholder_id", "activity_id"},
+        "how many rows each table held": lambda cols: cols == {"table", "rows"},
+    }
+    for name, match in tables.items():
+        found = [d for d in at.dataframe if match(set(map(str, d.value.columns)))]
+        assert found, name
+        for d in found:
+            heads, cells = _shown(d)
+            assert not [h for h in heads if SNAKE.search(h)], (name, heads)
+            assert not SNAKE.findall(cells), (name, SNAKE.findall(cells))
+            assert all(h[:1].isupper() for h in heads), (name, heads)
+    # the check bites: what the old page showed (the frames' column ids, the codes) is snake_case
+    people = next(d.value for d in at.dataframe if "speaks_basis" in d.value.columns)
+    raw = store.state_at(pid, when="2026-01-31").stakeholders
+    assert SNAKE.search(" ".join(people.columns)) and SNAKE.findall(" ".join(raw["kind"]) + " ".join(raw["involvement"]))
+    # the cells are the model's words for the codes saved (not what a format function draws: a screen reader reads
+    # the cells)
+    assert people["kind"].tolist() == [KINDS[k] for k in raw["kind"]]
+    assert people["involvement"].tolist() == [INVOLVEMENT_LEVELS[k] for k in raw["involvement"]]
+    assert people["speaks_basis"].tolist() == [BASES.get(k, k) for k in raw["speaks_basis"]]
+    ties = next(d.value for d in at.dataframe if "direction" in d.value.columns)
+    assert ties["direction"].tolist() == [DIRECTIONS["mutual"]]
+    gaps = next(d.value for d in at.dataframe if "Attribute" in d.value.columns)
+    assert set(gaps["Attribute"]) == {"Age band", "Home area"}
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    labels = {y for trace in bars if trace.get("type") == "bar" for y in trace["y"]}
+    assert "Age band: 16-24" in labels and not any("age_band" in y for y in labels), labels
+    store.close()
