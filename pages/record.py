@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from coprod_map.analysis import record as rec
 from coprod_map.analysis.health import RATINGS
 from coprod_map.components import CREDIT
-from coprod_map.labels import GAP_FLAG_WORDS, RECORD_HEADINGS
+from coprod_map.labels import RECORD_HEADINGS
 from coprod_map.model import KINDS, attribute_columns
 from coprod_map.record import ACTION_STATUSES, RETURNED_KINDS, SNAPSHOT_KINDS, cycle_names
 from coprod_map.ui import record_cache as rc
@@ -20,16 +19,6 @@ from coprod_map.ui.editing import attribute_words, show_message
 from coprod_map.ui.state import require_project
 from coprod_map.ui.widgets import MISSING_NOTE, chart_with_table, headings, safe_text
 from coprod_map.viz import record_charts as charts
-
-
-def _points(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """Gaps kept as shares (0.14) shown as points (14.0), as the "Who is involved" page shows them."""
-    return frame.assign(**{c: (frame[c].astype("Float64") * 100).round(1) for c in columns})
-
-
-def _flag_words(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    return frame.assign(**{c: frame[c].map(GAP_FLAG_WORDS).fillna(frame[c]) for c in columns})
-
 
 info = require_project()
 project = load_project(info.id, info.revision)
@@ -121,7 +110,7 @@ with tabs[3]:
         gaps = rec.representation_figures(project, cycle=None)
         unmet = rec.unmet_needs_by_group(record, project, by=group_by, gaps=gaps)
         if "gap" in unmet:
-            unmet = _flag_words(_points(unmet, "gap"), "flag")
+            unmet = rc.flags_in_words(rc.gaps_in_points(unmet, "gap"), "flag")
         st.dataframe(unmet, hide_index=True, width="stretch", column_config=headings(
             unmet, {**RECORD_HEADINGS["unmet_needs_by_group"], "category": attribute_words(group_by)}))
         if unmet.isna().to_numpy().any():
@@ -172,7 +161,7 @@ with tabs[4]:
                else rec.network_figures(project, cycle=row["cycle"]))
         compared = rec.compare_snapshots(then, now, kind=row["kind"])
         if row["kind"] == "representation":
-            compared = _flag_words(_points(compared, "gap_then", "gap_now", "change"), "flag_then", "flag_now")
+            compared = rc.flags_in_words(rc.gaps_in_points(compared, "gap_then", "gap_now", "change"), "flag_then", "flag_now")
             compared = compared.assign(attribute=compared["attribute"].astype(str).map(attribute_words))
         st.dataframe(compared, hide_index=True, width="stretch",
                      column_config=headings(compared, RECORD_HEADINGS["compare_representation"]

@@ -25,6 +25,7 @@ from coprod_map.components import COMPONENTS
 from coprod_map.conflicts import EditConflict
 from coprod_map.editing import has_changes
 from coprod_map.errors import EditRejected, StoreError
+from coprod_map.labels import GAP_FLAG_WORDS
 from coprod_map.model import Project
 from coprod_map.record import (
     ACTION_STATUSES,
@@ -69,6 +70,8 @@ from coprod_map.ui.state import store
 __all__ = [
     "PRIVATE_TOGGLE_KEY",
     "can_see_private",
+    "flags_in_words",
+    "gaps_in_points",
     "health_for",
     "private_toggle",
     "record_editor",
@@ -78,6 +81,20 @@ __all__ = [
 ]
 
 PRIVATE_TOGGLE_KEY = "record_show_private"
+
+
+def gaps_in_points(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Gaps kept as shares (0.14) shown as points (14.0), as the "Who is involved" page shows them.
+
+    >>> gaps_in_points(pd.DataFrame({"gap": [0.1414, None]}), "gap")["gap"].tolist()
+    [14.1, <NA>]
+    """
+    return frame.assign(**{c: (frame[c].astype("Float64") * 100).round(1) for c in columns})
+
+
+def flags_in_words(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Gap flags (``fewer``, ``more``...) in the words the "Who is involved" page uses; unknown flags kept."""
+    return frame.assign(**{c: frame[c].map(GAP_FLAG_WORDS).fillna(frame[c]) for c in columns})
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
