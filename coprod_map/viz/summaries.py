@@ -101,9 +101,18 @@ def gap_summary(table: pd.DataFrame, *, min_cell: int = 5) -> str:
     ...     "involved_count": [1, 9, 2], "involved_total": [10, 10, 10]})
     >>> gap_summary(t)
     'By age: 1 of 2 groups has fewer people involved than we would expect (young). No group has clearly more. 2 people involved have no answer recorded and are left out of the shares.'
+
+    Several attributes are summarised one after another:
+
+    >>> both = pd.concat([t, t.assign(attribute="home_area")])
+    >>> gap_summary(both).count("By "), gap_summary(both).split(". By ")[1][:10]
+    (2, 'home area:')
     """
     if table.empty:
         return "There is nothing to compare yet."
+    if table["attribute"].nunique() > 1:  # a table of several attributes (History's map as it was): each in turn
+        return " ".join(gap_summary(part, min_cell=min_cell)
+                        for _, part in table.groupby("attribute", sort=False, observed=True))
     attribute = str(table["attribute"].iloc[0]).replace("_", " ")
     # Small groups keep their flag: naming them without figures discloses no count, and leaving them
     # out would contradict the per-group sentences ("no group has fewer ..." while one does).
