@@ -170,7 +170,7 @@ def network_at(project_id: str, revision: int, when: str, height: int) -> str:
 #: coded cells of the map's tables in words on screen (``widgets.long_table(words=...)``), as the Stakeholders
 #: page's grid draws them
 CELL_WORDS: dict[str, dict[str, dict[Any, str]]] = {
-    "stakeholders": {"kind": KINDS, "involvement": INVOLVEMENT_LEVELS, "speaks_basis": BASES},
+    "stakeholders": {"kind": KINDS, "involvement": INVOLVEMENT_LEVELS, "speaks_basis": BASES, "experience": EXPERIENCES},
     "relationships": {"direction": DIRECTIONS},
 }
 
@@ -178,13 +178,9 @@ CELL_WORDS: dict[str, dict[str, dict[Any, str]]] = {
 
 def map_columns(table: str, frame: pd.DataFrame) -> dict[str, Any]:
     """``column_config`` for one of the map's tables (``"stakeholders"``, ``"relationships"``, ``"participation"``)
-    as it was: every heading in the Stakeholders page's words, attributes as ``Age band``. Experience (a list of
-    codes, which ``in_words`` cannot map) is drawn in words as that page's grid draws it."""
-    config: dict[str, Any] = headings(frame, COLUMN_LABELS.get(table, {}))
-    if table == "stakeholders" and "experience" in frame:
-        config["experience"] = st.column_config.MultiselectColumn(
-            config["experience"], options=list(EXPERIENCES), format_func=lambda code: EXPERIENCES.get(code, code))
-    return config
+    as it was: every heading in the Stakeholders page's words, attributes as ``Age band`` (the cells are put in
+    words by ``CELL_WORDS``, experience's list included)."""
+    return headings(frame, COLUMN_LABELS.get(table, {}))
 
 
 def measure_columns(metrics: pd.DataFrame) -> dict[str, Any]:

@@ -83,10 +83,26 @@ def in_words(frame: pd.DataFrame, words: Mapping[str, Mapping[Any, str]]) -> pd.
     >>> in_words(pd.DataFrame({"kind": ["person", "community_asset", "other"]}),
     ...          {"kind": {"person": "Person", "community_asset": "Community asset"}})["kind"].tolist()
     ['Person', 'Community asset', 'other']
+
+    A list column (such as experience) becomes one text of its items in words:
+
+    >>> in_words(pd.DataFrame({"experience": [["lived", "x"], []]}), {"experience": {"lived": "Lived"}})["experience"].tolist()
+    ['Lived, x', '']
     """
     present = {c: w for c, w in words.items() if c in frame.columns}
-    return frame.assign(**{c: frame[c].map(w).astype(object).where(frame[c].map(w).notna(), frame[c].astype(object))
+    return frame.assign(**{c: _list_in_words(frame[c], w) if _holds_lists(frame[c]) else
+                           frame[c].map(w).astype(object).where(frame[c].map(w).notna(), frame[c].astype(object))
                            for c, w in present.items()})
+
+
+def _holds_lists(column: pd.Series) -> bool:
+    return column.dtype == object and any(isinstance(v, list) for v in column.head(50))
+
+
+def _list_in_words(column: pd.Series, words: Mapping[Any, str]) -> pd.Series:
+    """Each list as its items in words joined by commas (a shown table is at most ``SHOWN_ROWS`` rows)."""
+    return column.map(lambda items: ", ".join(str(words.get(i, i)) for i in items) if isinstance(items, list)
+                      else words.get(items, items)).astype(object)
 
 
 def show_once(key: str) -> None:

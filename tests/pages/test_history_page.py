@@ -192,7 +192,16 @@ def test_past_map_gap_and_compared_tables_show_no_snake_case_code(sqlite_url, mo
     from datetime import date
 
     from coprod_map import store as store_module
-    from coprod_map.model import BASES, DIRECTIONS, INVOLVEMENT_LEVELS, KINDS, Project, ProjectSettings, normalise_frame
+    from coprod_map.model import (
+        BASES,
+        DIRECTIONS,
+        EXPERIENCES,
+        INVOLVEMENT_LEVELS,
+        KINDS,
+        Project,
+        ProjectSettings,
+        normalise_frame,
+    )
     from coprod_map.store import Store
 
     today = ["2026-01-05T10:00:00+00:00"]
@@ -243,6 +252,8 @@ def test_past_map_gap_and_compared_tables_show_no_snake_case_code(sqlite_url, mo
     assert people["kind"].tolist() == [KINDS[k] for k in raw["kind"]]
     assert people["involvement"].tolist() == [INVOLVEMENT_LEVELS[k] for k in raw["involvement"]]
     assert people["speaks_basis"].tolist() == [BASES.get(k, k) for k in raw["speaks_basis"]]
+    assert people["experience"].tolist() == [", ".join(EXPERIENCES[code] for code in codes)
+                                             for codes in raw["experience"]]  # a list of codes: its items in words
     ties = next(d.value for d in at.dataframe if "direction" in d.value.columns)
     assert ties["direction"].tolist() == [DIRECTIONS["mutual"]]
     gaps = next(d.value for d in at.dataframe if "Attribute" in d.value.columns)
