@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from coprod_map.errors import Problem
+from coprod_map.io.dates import sheet_dates
 from coprod_map.io.detect import (
     ATTENDANCE_DATE,
     ATTENDANCE_EVENT,
@@ -300,7 +301,10 @@ def attendance_parts(sheet: Sheet) -> tuple[list[Part], list[Problem], list[str]
     else:
         name_codes, names = _joined_names(sheet, columns.first, columns.last)
     title_codes, titles = _stripped(sheet, event_col)
-    if date_col:
+    date_problems: list[Problem] = []
+    date_notices: list[str] = []
+    if date_col:  # dates as people write them -> ISO first: activity ids are made from them
+        _, date_problems, date_notices = sheet_dates(sheet, date_col)
         date_codes, dates = _stripped(sheet, date_col)
     else:
         date_codes, dates = np.zeros(len(frame), dtype=np.int64), pa.array([""], type=pa.large_string())
@@ -379,4 +383,4 @@ def attendance_parts(sheet: Sheet) -> tuple[list[Part], list[Problem], list[str]
         Part("participation", participation[["stakeholder_id", "activity_id", *notes_source, "_file", "_row"]],
              {"stakeholder_id": person_col, "activity_id": event_col, **notes_source}),
     ]
-    return parts, problems, notices
+    return parts, problems + date_problems, notices + date_notices

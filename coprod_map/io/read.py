@@ -22,8 +22,8 @@ from pandas.api.types import infer_dtype
 from coprod_map import model, validate
 from coprod_map.errors import ImportRejected, Problem
 from coprod_map.io import attendance, bundle, dates, gephi, kumu, record_io
-from coprod_map.io.detect import ATTENDANCE_DATE, Detection, detect_content
-from coprod_map.io.tables import Part, Sheet, header_key
+from coprod_map.io.detect import Detection, detect_content
+from coprod_map.io.tables import Part, Sheet
 from coprod_map.record import Record
 
 __all__ = ["FORMATS", "MAX_PROBLEMS", "DetectedFile", "Staged", "check_files", "detect", "read_files"]
@@ -143,29 +143,12 @@ def _sheet_parts(sheet: Sheet, fmt: str, table: str | None, out: _Collected) -> 
         part, problems, notices = gephi.edges_part(sheet)
         parts = [part] if part else []
     else:
-        parts, problems, notices = _attendance_parts(sheet)
+        parts, problems, notices = attendance.attendance_parts(sheet)
         out.attendance += parts
         parts = []
     out.parts += parts
     out.problems += problems
     out.notices += notices
-
-
-def _attendance_parts(sheet: Sheet) -> tuple[list[Part], list[Problem], list[str]]:
-    """``attendance.attendance_parts`` with the date column's dates read first (``dates.sheet_dates``): activity
-    ids are made from the dates, so those must be ISO before. The column is the one the attendance reader
-    takes: guessed from its header names, checked against the parts it made (read again if it took another)."""
-    guess = next((h for name in ATTENDANCE_DATE for h in sheet.headers if header_key(h) == name), None)
-    read = {guess: dates.sheet_dates(sheet, guess)} if guess else {}
-    parts, problems, notices = attendance.attendance_parts(sheet)
-    used = next((p.source_columns.get("date") for p in parts if p.table == "activities"), None)
-    if used and used not in read:
-        read[used] = dates.sheet_dates(sheet, used)
-        if read[used][0]:
-            parts, problems, notices = attendance.attendance_parts(sheet)
-    if used:
-        problems, notices = problems + read[used][1], notices + read[used][2]
-    return parts, problems, notices
 
 
 def _read_dates(out: _Collected) -> None:

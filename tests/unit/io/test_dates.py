@@ -252,10 +252,9 @@ def test_attendance_problems_name_the_sheet_row_and_header():
         ("att.csv", 3, "Date", "'31/04/2025' is not a real date: April 2025 has no day 31. Check the day and month.")]
 
 
-def test_attendance_date_column_found_by_the_reader_is_read_when_the_guess_misses(monkeypatch):
-    """The date column is the one the attendance reader took (here the guess finds none): read, and the list again."""
-    monkeypatch.setattr(read, "ATTENDANCE_DATE", ("no_such_header",))
-    staged = read_files([("att.csv", csv([["person", "event", "date"], ["Ann", "Walk", "13/04/2025"]]))])
+def test_attendance_date_column_the_reader_takes_is_the_one_read():
+    """The dates read are those of the column the attendance reader takes, whatever its heading."""
+    staged = read_files([("att.csv", csv([["person", "event", "Date attended"], ["Ann", "Walk", "13/04/2025"]]))])
     assert staged.project.activities[["id", "date"]].values.tolist() == [["walk-2025-04-13", "2025-04-13"]]
 
 
@@ -295,7 +294,7 @@ def test_record_dates_in_a_bundle_are_read():
 # --- ISO files: exactly as before --------------------------------------------------------------
 
 def _without_date_reading(monkeypatch) -> None:
-    monkeypatch.setattr(read, "_attendance_parts", attendance.attendance_parts)
+    monkeypatch.setattr(attendance, "sheet_dates", lambda sheet, header: (False, [], []))
     monkeypatch.setattr(read, "_read_dates", lambda out: None)
 
 
