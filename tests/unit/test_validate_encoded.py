@@ -15,14 +15,11 @@ import pytest
 from coprod_map import model, validate
 from coprod_map.model import Project, ProjectSettings
 from coprod_map.validate import MAX_CELL_CHARS, check_cells, check_project
+from tests.unit.test_validate_fast import _both as both_paths
 
 
 def _both(monkeypatch, run):
-    fast = [str(p) for p in run()]
-    with monkeypatch.context() as m:
-        m.setattr(validate, "_encoded", lambda series: None)
-        slow = [str(p) for p in run()]
-    return fast, slow
+    return both_paths(monkeypatch, run, fast_path="_encoded")
 
 
 def _awkward(text_dtype, *, provenance: bool) -> Project:

@@ -15,10 +15,11 @@ from coprod_map.model import Project, ProjectSettings
 from coprod_map.validate import MAX_CELL_CHARS, REFUSED_RE, REFUSED_RE2, check_cells, check_project
 
 
-def _both(monkeypatch, run):
+def _both(monkeypatch, run, *, fast_path: str = "_arrow_text"):
+    """What ``run`` reports with ``validate``'s ``fast_path`` on, and with it refusing every column (the general path)."""
     fast = [str(p) for p in run()]
     with monkeypatch.context() as m:
-        m.setattr(validate, "_arrow_text", lambda series: None)
+        m.setattr(validate, fast_path, lambda series: None)
         slow = [str(p) for p in run()]
     return fast, slow
 
